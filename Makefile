@@ -1,0 +1,42 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+LS_VENV := .venv-labelstudio
+PIP_FLAGS := --disable-pip-version-check -q
+
+.PHONY: run test install labelstudio lint format bench clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (set PYTHON=...).")'
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing the app into $(VENV) ..."
+	$(VENV)/bin/pip install $(PIP_FLAGS) -r requirements.txt -r requirements-dev.txt
+	@touch $@
+
+$(LS_VENV)/.installed: requirements-labelstudio.txt
+	@test -x $(LS_VENV)/bin/python || $(PYTHON) -m venv $(LS_VENV)
+	@echo "Installing the Label Studio server into $(LS_VENV) (a few minutes, once) ..."
+	$(LS_VENV)/bin/pip install $(PIP_FLAGS) -r requirements-labelstudio.txt
+	@touch $@
+
+install: $(VENV)/.installed
+
+labelstudio: $(LS_VENV)/.installed
+
+# The dashboard on http://127.0.0.1:8501, with a local Label Studio on :8080 unless LABEL_STUDIO_URL is set.
+run: install
+	@if [ -z "$$LABEL_STUDIO_URL" ]; then $(MAKE) --no-print-directory labelstudio; fi
+	$(VENV)/bin/python -m al_core.launch
+
+test: install labelstudio
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/python -m pytest $(PYTEST_ARGS); rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) $(LS_VENV)

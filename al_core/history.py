@@ -1,0 +1,358 @@
+"""The history store: every iteration, the evaluation sets, events, automation settings and the per-project
+run lock. SQLAlchemy; a SQLite file under ``.data/`` by default, any SQLAlchemy URL via ``AL_DB_URL``.
+
+Everything the dashboard shows comes from here and from Label Studio, never from one browser's session,
+so teammates see the same.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Integer, String, Text, UniqueConstraint, create_engine, delete, event, select
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from al_core.errors import HistoryUnavailable, IterationLocked
+
+STALE_LOCK_AFTER = timedelta(minutes=15)  # no heartbeat for this long: the holder is gone
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class IterationRow(Base):
+    __tablename__ = "iterations"
+    __table_args__ = (UniqueConstraint("project_id", "model_version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(Integer, index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    model_version: Mapped[str] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(20))  # running | succeeded | failed
+    trigger: Mapped[str] = mapped_column(String(40), default="manual")
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    uncertainty: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    timings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    artifact_path: Mapped[str | None] = mapped_column(Text, nullable=True)
+    predictions_state: Mapped[str] = mapped_column(String(20), default="none")  # none|kept|pruned|pruning
+
+
+class EvalTaskRow(Base):
+    __tablename__ = "eval_tasks"
+    project_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class EventRow(Base):
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(Integer, index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(40))  # rollback | prune | trigger | ...
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class AutomationRow(Base):
+    __tablename__ = "automation"
+    project_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    every: Mapped[int] = mapped_column(Integer, default=10)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    counted: Mapped[int] = mapped_column(Integer, default=0)
+    seen: Mapped[list[Any]] = mapped_column(JSON, default=list)  # recent annotation ids, for duplicates
+
+
+class LockRow(Base):
+    __tablename__ = "run_locks"
+    project_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner: Mapped[str] = mapped_column(String(200))
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    acquired_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+@dataclass(frozen=True)
+class IterationRecord:
+    """One iteration as stored (what the Progress page and ``status`` read)."""
+
+    id: int
+    project_id: int
+    number: int
+    model_version: str
+    status: str
+    trigger: str
+    started_at: datetime
+    finished_at: datetime | None
+    settings: dict[str, Any]
+    counts: dict[str, Any]
+    metrics: dict[str, Any]
+    uncertainty: dict[str, Any]
+    timings: dict[str, Any]
+    error: str | None
+    artifact_path: str | None
+    predictions_state: str
+
+    @property
+    def n_labeled(self) -> int:
+        return int(self.counts.get("n_labeled", 0))
+
+
+def _record(row: IterationRow) -> IterationRecord:
+    return IterationRecord(
+        **{f: getattr(row, f) for f in IterationRecord.__dataclass_fields__}  # type: ignore[arg-type]
+    )
+
+
+@dataclass(frozen=True)
+class Event:
+    project_id: int
+    at: datetime
+    kind: str
+    detail: dict[str, Any]
+
+
+class History:
+    """Access to the history database. Safe to share between threads; one per process is enough."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        try:
+            if url.startswith("sqlite:///"):
+                Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            args = {"timeout": 30, "check_same_thread": False} if url.startswith("sqlite") else {}
+            self._engine = create_engine(url, connect_args=args, pool_pre_ping=True)
+            if url.startswith("sqlite"):
+                event.listen(self._engine, "connect", _sqlite_pragmas)
+            Base.metadata.create_all(self._engine)
+        except SQLAlchemyError as err:
+            raise HistoryUnavailable(_unavailable(url, err)) from err
+        self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        except IntegrityError:
+            raise
+        except OperationalError as err:
+            raise HistoryUnavailable(_unavailable(self.url, err)) from err
+
+    # -- iterations --------------------------------------------------------------------------------
+    def start_iteration(
+        self, project_id: int, n_labeled: int, settings: dict[str, Any], trigger: str
+    ) -> IterationRecord:
+        """Create a 'running' iteration with the next unique, sortable version name (``al-0007-n350``)."""
+        with self._session() as s:
+            last = s.scalar(
+                select(IterationRow.number)
+                .where(IterationRow.project_id == project_id)
+                .order_by(IterationRow.number.desc())
+                .limit(1)
+            )
+            number = (last or 0) + 1
+            row = IterationRow(
+                project_id=project_id,
+                number=number,
+                model_version=f"al-{number:04d}-n{n_labeled}",
+                status="running",
+                trigger=trigger,
+                settings=settings,
+                counts={"n_labeled": n_labeled},
+            )
+            s.add(row)
+            s.flush()
+            return _record(row)
+
+    def finish_iteration(self, iteration_id: int, *, status: str, **fields: Any) -> IterationRecord:
+        with self._session() as s:
+            row = s.get(IterationRow, iteration_id)
+            if row is None:
+                raise HistoryUnavailable(f"Iteration {iteration_id} is missing from the history database {self.url}.")
+            row.status, row.finished_at = status, utcnow()
+            for key, value in fields.items():
+                setattr(row, key, _jsonable(value))
+            return _record(row)
+
+    def set_predictions_state(self, project_id: int, version: str, state: str) -> None:
+        with self._session() as s:
+            row = s.scalar(
+                select(IterationRow).where(IterationRow.project_id == project_id, IterationRow.model_version == version)
+            )
+            if row is not None:
+                row.predictions_state = state
+
+    def iterations(self, project_id: int) -> list[IterationRecord]:
+        """All iterations of a project, oldest first."""
+        with self._session() as s:
+            rows = s.scalars(
+                select(IterationRow).where(IterationRow.project_id == project_id).order_by(IterationRow.number)
+            )
+            return [_record(r) for r in rows]
+
+    def succeeded(self, project_id: int) -> list[IterationRecord]:
+        return [it for it in self.iterations(project_id) if it.status == "succeeded"]
+
+    def get_iteration(self, project_id: int, version: str) -> IterationRecord | None:
+        return next((it for it in self.iterations(project_id) if it.model_version == version), None)
+
+    # -- evaluation set ----------------------------------------------------------------------------
+    def eval_set(self, project_id: int) -> tuple[int, ...]:
+        with self._session() as s:
+            ids = s.scalars(select(EvalTaskRow.task_id).where(EvalTaskRow.project_id == project_id))
+            return tuple(sorted(ids))
+
+    def save_eval_set(self, project_id: int, task_ids: Sequence[int]) -> None:
+        """Record the evaluation set once; it never changes afterwards (its labels are never trained on)."""
+        with self._session() as s:
+            if s.scalar(select(EvalTaskRow.task_id).where(EvalTaskRow.project_id == project_id).limit(1)) is not None:
+                return
+            s.add_all(EvalTaskRow(project_id=project_id, task_id=int(t)) for t in task_ids)
+
+    # -- events ------------------------------------------------------------------------------------
+    def add_event(self, project_id: int, kind: str, detail: dict[str, Any]) -> None:
+        with self._session() as s:
+            s.add(EventRow(project_id=project_id, kind=kind, detail=_jsonable(detail)))
+
+    def events(self, project_id: int, kind: str | None = None, limit: int = 50) -> list[Event]:
+        with self._session() as s:
+            q = select(EventRow).where(EventRow.project_id == project_id)
+            if kind:
+                q = q.where(EventRow.kind == kind)
+            rows = s.scalars(q.order_by(EventRow.id.desc()).limit(limit))
+            return [Event(r.project_id, r.at, r.kind, r.detail) for r in rows]
+
+    # -- automation --------------------------------------------------------------------------------
+    def automation(self, project_id: int) -> AutomationRow | None:
+        with self._session() as s:
+            return s.get(AutomationRow, project_id)
+
+    def save_automation(self, project_id: int, *, every: int, settings: dict[str, Any]) -> None:
+        with self._session() as s:
+            row = s.get(AutomationRow, project_id) or AutomationRow(project_id=project_id, counted=0, seen=[])
+            row.every, row.settings = every, settings
+            s.add(row)
+
+    def count_annotation(self, project_id: int, annotation_id: int, default_every: int) -> tuple[int, int, bool]:
+        """Count one new annotation (duplicates ignored). Returns (counted, every, was_new)."""
+        with self._session() as s:
+            row = s.get(AutomationRow, project_id)
+            if row is None:
+                row = AutomationRow(project_id=project_id, every=default_every, settings={}, counted=0, seen=[])
+                s.add(row)
+            seen = list(row.seen or [])
+            if annotation_id in seen:
+                return row.counted, row.every, False
+            row.seen = (seen + [annotation_id])[-5000:]
+            row.counted = (row.counted or 0) + 1
+            return row.counted, row.every, True
+
+    def take_counted(self, project_id: int) -> int:
+        """Reset the counter when a run starts; annotations arriving during the run count toward the next."""
+        with self._session() as s:
+            row = s.get(AutomationRow, project_id)
+            if row is None:
+                return 0
+            taken, row.counted = row.counted, 0
+            return taken
+
+    # -- the per-project run lock ------------------------------------------------------------------
+    @contextmanager
+    def run_lock(self, project_id: int, owner: str) -> Iterator[RunLock]:
+        """Hold the project's run lock (across processes) for the duration of the block.
+
+        Raises:
+            IterationLocked: another live run holds it; the message says who and since when.
+        """
+        lock = self._acquire(project_id, owner)
+        try:
+            yield lock
+        finally:
+            lock.release()
+
+    def _acquire(self, project_id: int, owner: str) -> RunLock:
+        host, pid = socket.gethostname(), os.getpid()
+        for _ in range(3):
+            try:
+                with self._session() as s:
+                    s.add(LockRow(project_id=project_id, owner=owner, host=host, pid=pid))
+                return RunLock(self, project_id)
+            except IntegrityError:
+                holder = self.lock_holder(project_id)
+                if holder is None:
+                    continue
+                if not _is_stale(holder, host):
+                    since = holder.acquired_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+                    raise IterationLocked(
+                        f"An iteration is already running on project {project_id}: started by {holder.owner} "
+                        f"at {since}. Wait for it to finish; its result will appear in the history."
+                    ) from None
+                with self._session() as s:  # recover a crashed holder's lock
+                    s.execute(delete(LockRow).where(LockRow.project_id == project_id, LockRow.pid == holder.pid))
+        raise IterationLocked(f"Could not take the run lock of project {project_id}; try again.")
+
+    def lock_holder(self, project_id: int) -> LockRow | None:
+        with self._session() as s:
+            return s.get(LockRow, project_id)
+
+
+class RunLock:
+    def __init__(self, history: History, project_id: int) -> None:
+        self._history, self.project_id, self._pid = history, project_id, os.getpid()
+
+    def heartbeat(self) -> None:
+        with self._history._session() as s:
+            row = s.get(LockRow, self.project_id)
+            if row is not None and row.pid == self._pid:
+                row.heartbeat_at = utcnow()
+
+    def release(self) -> None:
+        with self._history._session() as s:
+            s.execute(delete(LockRow).where(LockRow.project_id == self.project_id, LockRow.pid == self._pid))
+
+
+def _is_stale(holder: LockRow, host: str) -> bool:
+    if utcnow() - holder.heartbeat_at > STALE_LOCK_AFTER:
+        return True
+    if holder.host == host and holder.pid != os.getpid():
+        try:
+            os.kill(holder.pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+    return False
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def _unavailable(url: str, err: Exception) -> str:
+    shown = url.split("@")[-1] if "@" in url else url  # never show a password from the URL
+    return f"The history database ({shown}) is unavailable: {type(err).__name__}: {str(err).splitlines()[0][:200]}. Check AL_DB_URL and that the database is reachable and writable."
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str)) if isinstance(value, dict | list) else value

@@ -1,0 +1,102 @@
+"""`make run`: the dashboard on 127.0.0.1:8501, with a local Label Studio unless one is configured.
+
+Starts (or reuses) Label Studio on 127.0.0.1:8080 with data under ``.data/``, the webhook receiver on
+127.0.0.1:8765, then ``streamlit run app.py``. Ctrl-C stops what this process started, and only that.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from al_core import settings
+from al_core.errors import ALError
+from al_core.local_server import LocalServer, start_local_server
+
+
+def _say(msg: str) -> None:
+    print(f"[al] {msg}", flush=True)
+
+
+def _label_studio() -> tuple[LocalServer | None, dict[str, str]]:
+    url, key = os.environ.get("LABEL_STUDIO_URL"), os.environ.get("LABEL_STUDIO_API_KEY")
+    if url:
+        if not key:
+            raise ALError("LABEL_STUDIO_URL is set but LABEL_STUDIO_API_KEY is not: set both, or unset the URL.")
+        _say(f"Using the Label Studio at {url} (key {settings.mask(key)}).")
+        return None, {}
+    data = settings.data_dir()
+    data.mkdir(parents=True, exist_ok=True)
+    _say(
+        f"Starting Label Studio on 127.0.0.1:{settings.LOCAL_LS_PORT} (data in {data}; the first start takes ~1 min) ..."
+    )
+    server = start_local_server(data, port=settings.LOCAL_LS_PORT)
+    state = "started" if server.started_here else "already running; reusing it"
+    conn = server.connection
+    _say(f"Label Studio {state}: {conn.url} (user admin@localhost.local, key {settings.mask(conn.api_key)}).")
+    _say(f"The password and full key are in {settings.local_credentials_path()} (git-ignored).")
+    return server, {"AL_LOCAL_SERVER": "1"}
+
+
+def main() -> int:
+    try:
+        server, extra_env = _label_studio()
+    except ALError as err:
+        _say(f"error: {err}")
+        return 1
+    env = {**os.environ, **extra_env}
+    children: list[subprocess.Popen] = []
+    try:
+        receiver = _start_receiver(env)
+        if receiver:
+            children.append(receiver)
+        cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1"]
+        cmd += ["--server.port", "8501", "--server.headless", "true"]
+        _say("Dashboard: http://127.0.0.1:8501  (Ctrl-C stops everything started here)")
+        app = subprocess.Popen(cmd, env=env, cwd=str(settings.PROJECT_ROOT))
+        children.append(app)
+        while all(c.poll() is None for c in children):
+            time.sleep(0.5)
+        return next((c.returncode for c in children if c.returncode), 0)
+    except KeyboardInterrupt:
+        _say("Stopping ...")
+        return 0
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGINT)
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if server is not None and server.started_here:
+            server.stop()
+            _say("Label Studio stopped.")
+
+
+def _start_receiver(env: dict[str, str]) -> subprocess.Popen | None:
+    """The webhook receiver, when this install has it (see `python -m al_core serve-webhooks`)."""
+    try:
+        import al_core.webhooks  # noqa: F401
+    except ImportError:
+        return None
+    cmd = [
+        sys.executable,
+        "-m",
+        "al_core",
+        "serve-webhooks",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(settings.WEBHOOK_PORT),
+    ]
+    _say(f"Webhook receiver: http://127.0.0.1:{settings.WEBHOOK_PORT}/webhook")
+    return subprocess.Popen(cmd, env=env, cwd=str(settings.PROJECT_ROOT))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

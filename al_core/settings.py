@@ -1,0 +1,112 @@
+"""The one place that reads the environment and secrets files into typed settings.
+
+Precedence for the Label Studio connection: explicit arguments > environment
+(``LABEL_STUDIO_URL``, ``LABEL_STUDIO_API_KEY``) > ``.streamlit/secrets.toml`` > the local server
+that ``make run`` started (its credentials file under ``.data/``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from al_core.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LOCAL_LS_PORT = 8080
+WEBHOOK_PORT = 8765
+
+
+def data_dir() -> Path:
+    """Where history, artifacts, caches and the local server live (``AL_DATA_DIR``, default ``.data/``)."""
+    return Path(os.environ.get("AL_DATA_DIR") or PROJECT_ROOT / ".data")
+
+
+def local_credentials_path(base: Path | None = None) -> Path:
+    """The file holding the local Label Studio's URL and API key (never committed)."""
+    return (base or data_dir()) / "labelstudio" / "credentials.json"
+
+
+def db_url() -> str:
+    """The history database URL (``AL_DB_URL``; default a SQLite file under the data dir)."""
+    url = os.environ.get("AL_DB_URL")
+    if url:
+        return url
+    path = data_dir() / "history.sqlite"
+    return f"sqlite:///{path}"
+
+
+def artifacts_dir() -> Path:
+    return data_dir() / "artifacts"
+
+
+def cache_dir() -> Path:
+    return data_dir() / "cache"
+
+
+def webhook_secret() -> str | None:
+    return os.environ.get("AL_WEBHOOK_SECRET") or None
+
+
+def team_mode() -> bool:
+    """``AL_TEAM_MODE=1``: each browser must enter its own API key; the environment key is not used."""
+    return os.environ.get("AL_TEAM_MODE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Connection:
+    """A Label Studio URL and API key, and where they came from (for the UI)."""
+
+    url: str
+    api_key: str
+    source: str  # "argument", "environment", "secrets.toml", "local server"
+
+    def __repr__(self) -> str:  # never show the key, even in debug output
+        return f"Connection(url={self.url!r}, api_key='***', source={self.source!r})"
+
+
+def _from_secrets_toml(path: Path) -> Connection | None:
+    if not path.is_file():
+        return None
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as err:
+        raise ConfigError(f"Cannot read {path}: {err}. Fix the file or remove it.") from err
+    section = data.get("label_studio", data)
+    url, key = (
+        section.get("url") or section.get("LABEL_STUDIO_URL"),
+        section.get("api_key") or section.get("LABEL_STUDIO_API_KEY"),
+    )
+    if url and key:
+        return Connection(str(url), str(key), "secrets.toml")
+    return None
+
+
+def read_local_credentials(base: Path | None = None) -> Connection | None:
+    """The local server's connection written by ``make run`` / the test fixture, if any."""
+    path = local_credentials_path(base)
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return Connection(data["url"], data["api_key"], "local server")
+
+
+def default_connection(url: str | None = None, api_key: str | None = None) -> Connection | None:
+    """The connection to use when the user has not typed one, or None when nothing is configured."""
+    if url and api_key:
+        return Connection(url, api_key, "argument")
+    env_url, env_key = os.environ.get("LABEL_STUDIO_URL"), os.environ.get("LABEL_STUDIO_API_KEY")
+    if env_url and env_key:
+        return Connection(env_url, env_key, "environment")
+    found = _from_secrets_toml(PROJECT_ROOT / ".streamlit" / "secrets.toml")
+    return found or read_local_credentials()
+
+
+def mask(secret: str | None) -> str:
+    """A secret shown as its last 4 characters only (``'…1a2b'``)."""
+    if not secret:
+        return ""
+    return "…" + secret[-4:] if len(secret) > 8 else "…"

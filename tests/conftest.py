@@ -1,0 +1,58 @@
+"""Shared fixtures. The real Label Studio server is started once per test session on a free loopback
+port with a temporary data dir; if it cannot start, the run fails and shows the server's log."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from al_core.gateway import Gateway
+from al_core.local_server import ServerStartFailed, start_local_server
+from al_core.settings import Connection
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_CSV = ROOT / "al_core" / "sample_data" / "clinc150_banking.csv"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """History, artifacts and caches of the tests go to a temporary dir, never the user's .data/."""
+    mp = pytest.MonkeyPatch()
+    path = tmp_path_factory.mktemp("al-data")
+    mp.setenv("AL_DATA_DIR", str(path))
+    for var in ("LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY", "AL_DB_URL", "AL_WEBHOOK_SECRET", "AL_TEAM_MODE"):
+        mp.delenv(var, raising=False)
+    yield path
+    mp.undo()
+
+
+@pytest.fixture(scope="session")
+def label_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Connection]:
+    """A real Label Studio server for the whole session."""
+    data = tmp_path_factory.mktemp("labelstudio")
+    try:
+        server = start_local_server(data, port=free_port(), allow_loopback_webhooks=True)
+    except ServerStartFailed as err:
+        pytest.fail(f"The Label Studio test server could not start:\n{err}", pytrace=False)
+    yield server.connection
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def gateway(label_studio: Connection) -> Gateway:
+    return Gateway(label_studio.url, label_studio.api_key)
+
+
+@pytest.fixture
+def unique_title() -> str:
+    return f"test-{uuid.uuid4().hex[:8]}"
