@@ -32,7 +32,7 @@ from al_core.errors import (
     RequestTimeout,
     ServerError,
 )
-from al_core.types import Annotation, Project, Task
+from al_core.types import Annotation, Prediction, Project, Task
 
 log = logging.getLogger(__name__)
 
@@ -332,6 +332,23 @@ class Gateway:
             if on_progress:
                 on_progress(created, total)
         return created
+
+    @_retrying
+    def list_predictions(self, project_id: int, model_version: str | None = None) -> list[Prediction]:
+        """Every prediction of the project (optionally of one version), with score and result."""
+        what = f"listing the predictions of project {project_id}"
+        rows = self._raw("GET", "api/predictions/", what, params={"project": project_id}, timeout=600)
+        return [
+            Prediction(
+                int(r["id"]),
+                int(r["task"]),
+                str(r.get("model_version") or ""),
+                r.get("score"),
+                tuple(r.get("result") or ()),
+            )
+            for r in rows or []
+            if model_version is None or r.get("model_version") == model_version
+        ]
 
     @_retrying
     def model_versions(self, project_id: int) -> dict[str, int]:

@@ -100,10 +100,9 @@ def run_iteration(
         except ALError as err:
             history.finish_iteration(record.id, status="failed", error=str(err), timings=timer.timings)
             raise
-        except Exception as err:  # a bug: still recorded, then surfaced
-            history.finish_iteration(
-                record.id, status="failed", error=f"{type(err).__name__}: {err}", timings=timer.timings
-            )
+        except BaseException as err:  # a bug, or the page was interrupted: still recorded, then re-raised
+            error = f"{type(err).__name__}: {err}" if isinstance(err, Exception) else "interrupted"
+            history.finish_iteration(record.id, status="failed", error=error, timings=timer.timings)
             raise
         with timer.step("record", "Recording the iteration"):
             history.finish_iteration(

@@ -10,15 +10,15 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 from xml.sax.saxutils import quoteattr
 
-from label_studio_sdk._legacy.exceptions import LabelStudioXMLSyntaxErrorSentryIgnored
-from label_studio_sdk.label_interface import LabelInterface
-from label_studio_sdk.label_interface.control_tags import ChoicesTag, ControlTag
-from label_studio_sdk.label_interface.object_tags import ObjectTag
-
 from al_core.errors import LabelConfigError
+
+if TYPE_CHECKING:  # importing the SDK takes ~1 s: modules that only need LabelSpec should not pay it
+    from label_studio_sdk.label_interface import LabelInterface
+    from label_studio_sdk.label_interface.control_tags import ControlTag
+    from label_studio_sdk.label_interface.object_tags import ObjectTag
 
 # Object tags whose task data is text; the value is the canonical spelling of the tag.
 TEXT_OBJECT_TAGS: dict[str, str] = {"text": "Text", "hypertext": "HyperText", "paragraphs": "Paragraphs"}
@@ -72,7 +72,7 @@ def parse_label_config(xml: str, control: str | None = None) -> LabelSpec:
             ``control``, an unknown ``control``, a ``toName`` naming no object, or no ``<Choice>`` values.
     """
     li = _interface(xml)
-    all_choices = [c for c in _controls(li) if isinstance(c, ChoicesTag)]
+    all_choices = [c for c in _controls(li) if _is_choices(c)]
     candidates = _text_choices(li)
     if control is not None:
         chosen = next((c for c in all_choices if c.name == control), None)
@@ -89,7 +89,7 @@ def parse_label_config(xml: str, control: str | None = None) -> LabelSpec:
     elif candidates:
         chosen = candidates[0]
     else:
-        chosen = _explain_no_candidate(li, all_choices)
+        _explain_no_candidate(li, all_choices)
     obj = _text_object(chosen, li)
     return LabelSpec(
         object_name=str(obj.name),
@@ -174,16 +174,15 @@ def _interface(xml: str) -> LabelInterface:
     if not isinstance(xml, str) or not xml.strip():
         raise LabelConfigError(f"The labeling config is empty; paste a config such as {_EXAMPLE}")
     if re.search(r"<!(DOCTYPE|ENTITY)", xml, flags=re.IGNORECASE):
-        raise LabelConfigError(
-            "The labeling config declares a DOCTYPE or ENTITY; remove it, Label Studio needs none."
-        )
+        raise LabelConfigError("The labeling config declares a DOCTYPE or ENTITY; remove it, Label Studio needs none.")
+    from label_studio_sdk._legacy.exceptions import LabelStudioXMLSyntaxErrorSentryIgnored
+    from label_studio_sdk.label_interface import LabelInterface
+
     try:
         # lxml refuses a str that declares its encoding; the declaration carries nothing for us.
         return LabelInterface(_XML_DECLARATION.sub("", xml, count=1))
     except (LabelStudioXMLSyntaxErrorSentryIgnored, ValueError) as err:
-        raise LabelConfigError(
-            f"The labeling config is not valid XML: {err}. Fix the tag it points at."
-        ) from err
+        raise LabelConfigError(f"The labeling config is not valid XML: {err}. Fix the tag it points at.") from err
 
 
 def _controls(li: LabelInterface) -> list[ControlTag]:
@@ -191,24 +190,24 @@ def _controls(li: LabelInterface) -> list[ControlTag]:
     return list(li.controls or ())
 
 
+def _is_choices(control: ControlTag) -> bool:
+    return str(control.tag).lower() == "choices"
+
+
 def _text_objects(control: ControlTag) -> list[ObjectTag]:
     return [o for o in control.objects or () if str(o.tag).lower() in TEXT_OBJECT_TAGS]
 
 
-def _text_choices(li: LabelInterface) -> list[ChoicesTag]:
+def _text_choices(li: LabelInterface) -> list[ControlTag]:
     # perRegion Choices label a span or region, not the whole task.
-    return [
-        c
-        for c in _controls(li)
-        if isinstance(c, ChoicesTag) and _text_objects(c) and c.attr.get("perRegion") != "true"
-    ]
+    return [c for c in _controls(li) if _is_choices(c) and _text_objects(c) and c.attr.get("perRegion") != "true"]
 
 
 def _names(controls: Sequence[ControlTag]) -> str:
     return ", ".join(repr(c.name) for c in controls) or "none"
 
 
-def _explain_no_candidate(li: LabelInterface, all_choices: list[ChoicesTag]) -> ChoicesTag:
+def _explain_no_candidate(li: LabelInterface, all_choices: list[ControlTag]) -> NoReturn:
     """Raise the most specific reason why no ``<Choices>`` qualifies."""
     for c in all_choices:
         if not c.objects:
@@ -249,7 +248,7 @@ def _text_object(control: ControlTag, li: LabelInterface) -> ObjectTag:
     return obj
 
 
-def _labels(control: ChoicesTag, xml: str) -> tuple[str, ...]:
+def _labels(control: ControlTag, xml: str) -> tuple[str, ...]:
     labels = tuple(control.labels or ()) or _choice_values_from_xml(xml, str(control.name))
     if labels:
         return labels
@@ -274,9 +273,7 @@ def _choice_values_from_xml(xml: str, control_name: str) -> tuple[str, ...]:
     for node in root.iter():
         if str(node.tag).lower() == "choices" and node.get("name") == control_name:
             values = (
-                child.get("alias") or child.get("value")
-                for child in node.iter()
-                if str(child.tag).lower() == "choice"
+                child.get("alias") or child.get("value") for child in node.iter() if str(child.tag).lower() == "choice"
             )
             return tuple(dict.fromkeys(v for v in values if v is not None))
     return ()
@@ -284,9 +281,7 @@ def _choice_values_from_xml(xml: str, control_name: str) -> tuple[str, ...]:
 
 def _check_labels(labels: Sequence[str]) -> tuple[str, ...]:
     if isinstance(labels, str) or not all(isinstance(label, str) for label in labels):
-        raise LabelConfigError(
-            f"Labels must be a list of strings, e.g. ['Positive', 'Negative']. Got {labels!r}."
-        )
+        raise LabelConfigError(f"Labels must be a list of strings, e.g. ['Positive', 'Negative']. Got {labels!r}.")
     clean = tuple(label.strip() for label in labels)
     if not clean or any(not label for label in clean):
         raise LabelConfigError(f"Labels must be non-empty strings; got {list(labels)!r}.")

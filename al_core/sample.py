@@ -16,9 +16,7 @@ from al_core.types import Project
 
 SAMPLE_CSV = Path(__file__).resolve().parent / "sample_data" / "clinc150_banking.csv"
 SAMPLE_TEMPLATE = "intent"
-SAMPLE_ATTRIBUTION = (
-    "Sample: the 15 banking intents of CLINC150 (Larson et al., EMNLP 2019), 2,250 texts, CC BY 3.0."
-)
+SAMPLE_ATTRIBUTION = "Sample: the 15 banking intents of CLINC150 (Larson et al., EMNLP 2019), 2,250 texts, CC BY 3.0."
 
 
 @cache
@@ -48,7 +46,9 @@ def sample_tasks(data_key: str = "text", repeat_to: int | None = None) -> list[d
     return tasks
 
 
-def import_sample(gateway: Gateway, project_id: int, data_key: str = "text", *, on_progress: Progress | None = None) -> int:
+def import_sample(
+    gateway: Gateway, project_id: int, data_key: str = "text", *, on_progress: Progress | None = None
+) -> int:
     tasks = sample_tasks(data_key)
     chunks = (tasks[i : i + 1000] for i in range(0, len(tasks), 1000))
     return gateway.import_tasks(project_id, chunks, on_progress=on_progress)

@@ -40,3 +40,14 @@ class Project:
     sampling: str = ""
     model_version: str = ""
     maximum_annotations: int = 1
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """A prediction stored in Label Studio."""
+
+    id: int
+    task: int
+    model_version: str
+    score: float | None
+    result: tuple[dict[str, Any], ...]

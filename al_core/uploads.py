@@ -104,9 +104,7 @@ class TaskStream:
         if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
             raise ConfigError(f"The 'chunk_size' parameter must be an int >= 1. Got {chunk_size!r} instead.")
         if not data_key or not isinstance(data_key, str):
-            raise ConfigError(
-                f"The 'data_key' parameter must be a non-empty string. Got {data_key!r} instead."
-            )
+            raise ConfigError(f"The 'data_key' parameter must be a non-empty string. Got {data_key!r} instead.")
         self._source, self._filename, self._text_column = source, filename, text_column
         self._data_key, self._chunk_size, self._keep_columns = data_key, chunk_size, keep_columns
         self._started = False
@@ -270,9 +268,7 @@ def _empty(filename: str, hint: str) -> UploadError:
     return UploadError(f"{filename}: the file is empty; upload {hint}.")
 
 
-def _csv_rows(
-    stream: IO[str], fmt: Format, filename: str
-) -> tuple[tuple[str, ...], Iterator[dict[str, Any]]]:
+def _csv_rows(stream: IO[str], fmt: Format, filename: str) -> tuple[tuple[str, ...], Iterator[dict[str, Any]]]:
     first = stream.readline()
     while first and not first.strip():
         first = stream.readline()

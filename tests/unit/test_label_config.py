@@ -107,9 +107,7 @@ def test_malformed_xml_carries_the_parser_message():
 
 def test_no_choices():
     xml = '<View><Text name="text" value="$text"/><TextArea name="answer" toName="text"/></View>'
-    with pytest.raises(
-        LabelConfigError, match=r"^This labeling config has no <Choices> over a text object; .*e\.g\."
-    ):
+    with pytest.raises(LabelConfigError, match=r"^This labeling config has no <Choices> over a text object; .*e\.g\."):
         parse_label_config(xml)
     assert choices_controls(xml) == ()
 
@@ -124,9 +122,7 @@ def test_choices_over_an_image_is_not_text_classification():
 
 def test_choices_to_name_pointing_at_a_missing_object():
     xml = '<View><Text name="text" value="$text"/><Choices name="c" toName="txt"><Choice value="a"/></Choices></View>'
-    with pytest.raises(
-        LabelConfigError, match=r"toName=\"txt\", but no object tag is named \['txt'\].*\['text'\]"
-    ):
+    with pytest.raises(LabelConfigError, match=r"toName=\"txt\", but no object tag is named \['txt'\].*\['text'\]"):
         parse_label_config(xml)
 
 

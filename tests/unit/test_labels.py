@@ -70,9 +70,7 @@ def test_tie_with_equal_timestamps_goes_to_the_highest_id():
 
 def test_timestamps_are_compared_as_times_not_strings():
     # As strings "...:00Z" > "...:00.500Z", although it is the earlier time.
-    t = task(
-        1, ann(1, "Negative", at="2025-01-01T10:00:00.500Z"), ann(2, "Positive", at="2025-01-01T10:00:00Z")
-    )
+    t = task(1, ann(1, "Negative", at="2025-01-01T10:00:00.500Z"), ann(2, "Positive", at="2025-01-01T10:00:00Z"))
     assert aggregate(t, SPEC) == "Negative"
 
 
@@ -146,9 +144,7 @@ def test_missing_text_is_counted():
 
 
 def test_labeled_set_fields_are_aligned_and_classes_sorted():
-    tasks = [
-        task(i, ann(i, label), text=f"t{i}") for i, label in enumerate(["Neutral", "Negative", "Neutral"])
-    ]
+    tasks = [task(i, ann(i, label), text=f"t{i}") for i, label in enumerate(["Neutral", "Negative", "Neutral"])]
     labeled = from_annotations(tasks, SPEC)
     assert labeled == LabeledSet((0, 1, 2), ("t0", "t1", "t2"), ("Neutral", "Negative", "Neutral"))
     assert labeled.classes == ("Negative", "Neutral")

@@ -42,9 +42,7 @@ def test_csv_with_quotes_and_newlines_and_kept_columns():
         {"data": {"id": "1", "stars": "5", "text": "Great, really"}},
         {"data": {"id": "2", "stars": "1", "text": "two\nlines"}},
     ]
-    assert tasks_of(raw, "r.csv", text_column="review", data_key="body")[0] == {
-        "data": {"body": "Great, really"}
-    }
+    assert tasks_of(raw, "r.csv", text_column="review", data_key="body")[0] == {"data": {"body": "Great, really"}}
 
 
 def test_semicolon_csv_from_a_european_excel():
@@ -271,9 +269,7 @@ def test_preview_csv():
 
 
 def test_preview_suggests_the_longest_column_and_json_columns():
-    raw = json.dumps(
-        [{"id": 1, "review": "a long review here", "tag": "x"}, {"id": 2, "review": "b", "extra": "y"}]
-    )
+    raw = json.dumps([{"id": 1, "review": "a long review here", "tag": "x"}, {"id": 2, "review": "b", "extra": "y"}])
     preview = preview_upload(io.BytesIO(raw.encode()), "x.json")
     assert preview.columns == ("id", "review", "tag", "extra")
     assert (preview.n_rows, preview.suggested_text_column) == (2, "review")

@@ -1,0 +1,317 @@
+"""Active learning: choose the model and strategy, run an iteration, see its result, the history and versions."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from al_core import evaluation, models, strategies, versions
+from al_core.errors import ALError, IterationLocked, LabelConfigError
+from al_core.history import History, IterationRecord
+from al_core.iteration import STEPS, IterationResult, IterationSettings, run_iteration
+from al_core.label_config import choices_controls
+from al_core.types import Project
+from ui import services, state
+from ui.common import PROJECT_PAGE, md, need_connection, need_project
+from ui.services import Connected
+
+STRATEGY_HELP = {
+    "margin": "Margin: the smallest gap between the two most likely labels first (a strong default).",
+    "least_confidence": "Least confidence: the lowest top probability first.",
+    "entropy": "Entropy: the most spread-out probabilities first (looks at every label).",
+    "random": "Random: a random order (the baseline active learning should beat).",
+}
+UPLOAD_COST = (
+    "Every prediction costs about 1-2 ms to upload, and about 63 ms for Label Studio to delete when its "
+    "version is pruned later: uploading only the first tasks of the queue keeps iterations fast."
+)
+KEEP_VERSIONS = IterationSettings().keep_versions
+
+
+def choose_control(project: Project) -> str | None:
+    """The <Choices> block to learn when the config has several (remembered per project in this tab)."""
+    try:
+        controls = choices_controls(project.label_config)
+    except LabelConfigError as err:
+        st.error(f"Project {project.id} cannot be used for text classification: {err}")
+        st.page_link(PROJECT_PAGE, label="Choose another project", icon=":material/folder_open:")
+        st.stop()
+    if len(controls) <= 1:
+        return None
+    remembered = st.session_state[state.CONTROLS].get(project.id)
+    index = controls.index(remembered) if remembered in controls else 0
+    control = st.selectbox("Which <Choices> the model learns", controls, index=index, key=state.W_AL_CONTROL)
+    st.session_state[state.CONTROLS][project.id] = control
+    return control
+
+
+def settings_form(project: Project, eval_size_now: int, control: str | None) -> IterationSettings:
+    left, right = st.columns(2)
+    with left:
+        model = st.selectbox("Model", list(models.MODELS), key=state.W_MODEL)
+        st.caption(models.MODELS[model].description)
+        strategy = st.selectbox(
+            "Query strategy",
+            strategies.STRATEGIES,
+            index=strategies.STRATEGIES.index(strategies.DEFAULT_STRATEGY),
+            format_func=lambda s: s.replace("_", " "),
+            key=state.W_STRATEGY,
+        )
+        st.caption(STRATEGY_HELP.get(strategy, ""))
+        diversity = st.checkbox(
+            "Diversity-aware batch order",
+            key=state.W_DIVERSITY,
+            help="Interleave clusters of similar texts so one batch does not ask about near-duplicates.",
+        )
+    with right:
+        eval_size = None
+        if eval_size_now:
+            st.metric("Evaluation set", f"{eval_size_now:,} tasks", help="Fixed at the first iteration.")
+        else:
+            eval_size = st.number_input(
+                "Evaluation-set size",
+                min_value=0,
+                max_value=max(project.task_number, 0),
+                value=evaluation.default_eval_size(project.task_number),
+                key=state.W_EVAL_SIZE,
+                help="Tasks set aside (labeled along the way, never trained on) to measure the model honestly. "
+                "Fixed at the first iteration.",
+            )
+        upload_all = st.checkbox("Upload a prediction for every unlabeled task", key=state.W_UPLOAD_ALL)
+        upload_top = st.number_input(
+            "Predictions to upload (the front of the queue)",
+            min_value=1,
+            value=1000,
+            step=100,
+            key=state.W_UPLOAD_TOP,
+            disabled=upload_all,
+        )
+        st.caption(UPLOAD_COST)
+    return IterationSettings(
+        model=model,
+        strategy=strategy,
+        diversity=diversity,
+        eval_size=int(eval_size) if eval_size is not None else None,
+        upload_top=0 if upload_all else int(upload_top),
+        control=control,
+    )
+
+
+def run(conn: Connected, hist: History, project: Project, settings: IterationSettings) -> IterationResult | None:
+    with st.status(f"Running an iteration on {md(project.title)} ...", expanded=True) as status:
+        bar = st.progress(0.0, text="Starting ...")
+
+        def on_progress(step: str, fraction: float, message: str) -> None:
+            done = STEPS.index(step) if step in STEPS else 0
+            bar.progress(min((done + fraction) / len(STEPS), 1.0), text=md(message))
+            if fraction == 0.0:
+                st.write(f":material/arrow_right: {md(message)}")
+
+        try:
+            result = run_iteration(
+                services.gateway(conn),
+                hist,
+                project.id,
+                settings,
+                on_progress=on_progress,
+                owner=f"a dashboard user ({conn.email})",
+            )
+        except IterationLocked as err:
+            status.update(label="Another iteration is running on this project", state="error")
+            st.warning(str(err))
+            return None
+        except ALError as err:
+            status.update(label="The iteration failed; Label Studio's queue is unchanged", state="error")
+            st.error(str(err))
+            return None
+        status.update(label=f"Iteration done: {md(result.model_version)}", state="complete", expanded=False)
+    services.refresh()
+    return result
+
+
+def percent(value: object) -> str:
+    return f"{value:.1%}" if isinstance(value, float) else "–"
+
+
+def show_result(conn: Connected, result: IterationResult) -> None:
+    st.subheader(f"Result of {result.model_version}")
+    (st.info if result.cold_start else st.success)(result.message)
+    if result.consider_stopping:
+        st.info("The model's predictions have stopped changing between versions: consider stopping labeling.")
+    cols = st.columns(4)
+    cols[0].metric("Accuracy", percent(result.metrics.get("accuracy")), help="On the labeled evaluation-set tasks.")
+    cols[1].metric("Macro-F1", percent(result.metrics.get("macro_f1")), help="F1 averaged over the labels.")
+    cols[2].metric("Labeled (training)", f"{result.n_labeled:,}")
+    cols[3].metric("Predictions uploaded", f"{result.n_predictions:,}")
+    left, right = st.columns([2, 3])
+    with left:
+        st.caption("Time per step")
+        rows = [{"step": step, "seconds": seconds} for step, seconds in result.timings.items()]
+        st.dataframe(
+            rows,
+            hide_index=True,
+            column_config={"seconds": st.column_config.NumberColumn(format="%.2f")},
+        )
+    with right:
+        st.write("Annotators now get the most informative tasks first.")
+        st.link_button(
+            "Open the labeling stream",
+            f"{conn.url}/projects/{result.project_id}/data?labeling=1",
+            icon=":material/open_in_new:",
+            type="primary",
+        )
+
+
+def history_table(iterations: list[IterationRecord]) -> None:
+    st.subheader("History")
+    if not iterations:
+        st.info("No iterations yet: the first one orders the queue (a cold start when fewer than two labels exist).")
+        return
+    rows = [
+        {
+            "version": it.model_version,
+            "status": it.status,
+            "trigger": it.trigger,
+            "labels": it.n_labeled,
+            "accuracy": it.metrics.get("accuracy"),
+            "macro-F1": it.metrics.get("macro_f1"),
+            "started": it.started_at,
+            "error": it.error or "",
+        }
+        for it in reversed(iterations)
+    ]
+    pct = st.column_config.NumberColumn(format="percent")
+    st.dataframe(
+        rows,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "accuracy": pct,
+            "macro-F1": pct,
+            "started": st.column_config.DatetimeColumn("started (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+        },
+    )
+
+
+def kept_versions(conn: Connected, hist: History, project: Project, iterations: list[IterationRecord]) -> None:
+    st.subheader("Kept versions")
+    try:
+        present = services.gateway(conn).model_versions(project.id)
+    except ALError as err:
+        st.error(str(err))
+        return
+    kept = [it for it in reversed(iterations) if it.status == "succeeded" and it.model_version in present]
+    if not kept:
+        st.caption("No version has predictions in Label Studio yet.")
+        return
+    for it in kept:
+        cols = st.columns([3, 2, 2, 3])
+        current = it.model_version == project.model_version
+        cols[0].markdown(f"**{md(it.model_version)}**" + (" (serving now)" if current else ""))
+        cols[1].caption(f"{it.n_labeled:,} labels, accuracy {percent(it.metrics.get('accuracy'))}")
+        cols[2].caption(f"{present[it.model_version]:,} predictions")
+        if not current and cols[3].button("Roll back to this version", key=state.W_ROLLBACK_PREFIX + it.model_version):
+            try:
+                versions.rollback(services.gateway(conn), hist, project.id, it.model_version, who=conn.email)
+            except ALError as err:
+                st.error(str(err))
+                return
+            services.refresh()
+            state.flash("success", f"The queue now serves {md(it.model_version)}.")
+            st.rerun()
+
+
+def prune(conn: Connected, hist: History, project: Project) -> None:
+    threads = st.session_state[state.PRUNE_THREAD]
+    thread = threads.get(project.id)
+    running = thread is not None and thread.is_alive()
+    try:
+        old = versions.versions_to_prune(services.gateway(conn), hist, project.id, KEEP_VERSIONS)
+    except ALError as err:
+        st.error(str(err))
+        return
+    st.caption(
+        f"Old versions whose predictions are still in Label Studio: {len(old)} "
+        f"(the last {KEEP_VERSIONS} and the serving one are kept). Deleting takes about 63 ms per prediction."
+    )
+    if st.button("Prune old versions now", key=state.W_PRUNE, disabled=running or not old, icon=":material/delete:"):
+        threads[project.id] = services.start_prune(services.gateway(conn), hist, project.id, KEEP_VERSIONS)
+        st.rerun()
+    prune_progress(hist, project.id, running)
+
+
+@st.fragment(run_every=2)
+def prune_progress_live(hist: History, project_id: int) -> None:
+    thread = st.session_state[state.PRUNE_THREAD].get(project_id)
+    if thread is None or not thread.is_alive():
+        st.rerun(scope="app")
+    st.info("Pruning in the background; you can keep working.", icon=":material/hourglass_top:")
+    prune_events(hist, project_id)
+
+
+def prune_progress(hist: History, project_id: int, running: bool) -> None:
+    if running:
+        prune_progress_live(hist, project_id)
+    else:
+        prune_events(hist, project_id)
+
+
+def prune_events(hist: History, project_id: int) -> None:
+    try:
+        events = hist.events(project_id, "prune", limit=10)
+    except ALError as err:
+        st.error(str(err))
+        return
+    if events:
+        rows = [
+            {
+                "at (UTC)": e.at,
+                "version": e.detail.get("version", ""),
+                "state": e.detail.get("state", ""),
+                "error": e.detail.get("error", ""),
+            }
+            for e in events
+        ]
+        st.dataframe(rows, hide_index=True, width="stretch")
+
+
+state.init()
+st.title("Active learning")
+conn = need_connection("active learning")
+project = need_project(conn, "active learning")
+if project.task_number == 0:
+    st.info(f"Project {md(project.title)} has no tasks yet: import texts first.")
+    st.page_link(PROJECT_PAGE, label="Import tasks", icon=":material/upload:")
+    st.stop()
+try:
+    hist = services.history()
+    eval_size_now = len(hist.eval_set(project.id))
+except ALError as err:
+    st.error(str(err))
+    st.stop()
+
+st.caption(
+    f"{md(project.title)} (#{project.id}): {project.task_number:,} tasks, "
+    f"{project.num_tasks_with_annotations:,} labeled, serving {md(project.model_version or 'no model yet')}."
+)
+control = choose_control(project)
+try:
+    iteration_settings = settings_form(project, eval_size_now, control)
+except ALError as err:
+    st.error(str(err))
+    st.stop()
+if st.button("Run iteration", key=state.W_RUN, type="primary", icon=":material/play_arrow:"):
+    result = run(conn, hist, project, iteration_settings)
+    if result is not None:
+        st.session_state[state.LAST_RESULT][project.id] = result
+        project = need_project(conn, "active learning")  # fresh counts and the new serving version
+last = st.session_state[state.LAST_RESULT].get(project.id)
+if last is not None:
+    show_result(conn, last)
+try:
+    iterations = hist.iterations(project.id)
+except ALError as err:
+    st.error(str(err))
+    st.stop()
+history_table(iterations)
+kept_versions(conn, hist, project, iterations)
+prune(conn, hist, project)

@@ -1,0 +1,244 @@
+"""Progress: is the model getting better, how sure is it, is it time to stop? Every model version at a glance.
+
+Everything comes from the history store (and Label Studio for the version its queue uses), never from this
+tab's session, so teammates in other browsers see the same page. ``?project=ID&version=NAME`` opens a
+version directly.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import streamlit as st
+
+from al_core import charts, versions
+from al_core.errors import ALError
+from al_core.gateway import server_health
+from al_core.history import IterationRecord
+from ui import services, state
+from ui.common import AL_PAGE, PROJECT_PAGE, md, need_connection
+
+# Widget keys of this page (the shared ones live in ui/state.py).
+W_VERSION = "w_progress_version"
+W_COMPARE_A = "w_progress_compare_a"
+W_COMPARE_B = "w_progress_compare_b"
+W_PAGE_REFRESH = "w_progress_refresh"
+W_CSV = "w_progress_csv"
+W_MODEL_FILE = "w_progress_model_file"
+
+
+def live_version(conn: services.Connected, project_id: int) -> tuple[str | None, str]:
+    """(model version Label Studio's queue uses, project title); a warning when Label Studio is unreachable."""
+    try:
+        if not server_health(conn.url):
+            raise ALError(f"Label Studio at {conn.url} does not answer.")
+        project = services.project(conn, project_id)
+    except ALError as err:
+        st.warning(f"Showing the history only: {md(err)}", icon=":material/cloud_off:")
+        return None, f"project {project_id}"
+    return project.model_version or None, project.title
+
+
+def version_label(done: list[IterationRecord], live: str | None) -> dict[str, str]:
+    labels = {r.model_version: r.model_version for r in done}
+    labels[done[-1].model_version] += " (latest)"
+    if live in labels:
+        labels[live] += " · live in Label Studio"
+    return labels
+
+
+def chosen_version(done: list[IterationRecord], records: list[IterationRecord]) -> IterationRecord:
+    """The version of ``?version=`` (or this tab's choice), else the latest; the selectbox follows the URL."""
+    by_name = {r.model_version: r for r in done}
+    wanted = st.query_params.get("version") or st.session_state[state.VERSION]
+    if wanted and wanted not in by_name:
+        failed = next((r for r in records if r.model_version == wanted), None)
+        why = f"it {failed.status}" if failed else "no such version in this project"
+        st.warning(f"Version {md(wanted)} cannot be shown ({md(why)}); showing the latest instead.")
+        st.query_params.pop("version", None)
+        st.session_state[state.VERSION] = wanted = None
+    st.session_state[W_VERSION] = wanted or done[-1].model_version
+    return by_name[st.session_state[W_VERSION]]
+
+
+def pick_version(done: list[IterationRecord], labels: dict[str, str]) -> None:
+    def on_change() -> None:
+        st.session_state[state.VERSION] = st.session_state[W_VERSION]
+        st.query_params["version"] = st.session_state[W_VERSION]
+
+    names = [r.model_version for r in reversed(done)]
+    st.selectbox(
+        "Model version shown in this section and the next",
+        names,
+        key=W_VERSION,
+        format_func=labels.__getitem__,
+        on_change=on_change,
+        help="Also in the page's URL (&version=), so a copied link opens this version.",
+    )
+
+
+def headline(records: list[IterationRecord]) -> None:
+    s = charts.summary(records)
+    if s["last_failed"]:
+        st.warning(md(s["last_failed"]), icon=":material/error:")
+    since = f"since {s['previous']}" if s["previous"] else None
+    acc, f1, ent, kappa = s["accuracy"], s["macro_f1"], s["mean_entropy"], s["kappa"]
+    cols = st.columns(5)
+    cols[0].metric(
+        "Accuracy (evaluation set)",
+        "n/a" if acc is None else f"{acc:.1%}",
+        None if s["accuracy_delta"] is None else f"{s['accuracy_delta']:+.1f} points",
+        delta_description=since,
+        chart_data=s["accuracy_history"] or None,
+        help="Share of the held-out evaluation tasks the latest version labels correctly (never trained on).",
+        border=True,
+    )
+    cols[1].metric(
+        "Macro-F1",
+        "n/a" if f1 is None else f"{f1:.1%}",
+        None if s["macro_f1_delta"] is None else f"{s['macro_f1_delta']:+.1f} points",
+        delta_description=since,
+        help="F1 averaged over classes: a weak small class pulls it down even when accuracy looks good.",
+        border=True,
+    )
+    cols[2].metric(
+        "Training labels",
+        f"{s['n_labeled']:,}",
+        None if s["n_labeled_delta"] is None else f"{s['n_labeled_delta']:+,}",
+        delta_description="since the previous version" if s["n_labeled_delta"] is not None else None,
+        help="Labels the latest version was trained on (the evaluation set is never trained on).",
+        border=True,
+    )
+    cols[3].metric(
+        "Mean entropy of the pool",
+        "n/a" if ent is None else f"{ent:.2f}",
+        None if s["entropy_delta"] is None else f"{s['entropy_delta']:+.2f}",
+        delta_color="inverse",  # less uncertainty is good news
+        chart_data=s["entropy_history"] or None,
+        help="How unsure the model is about the unlabeled tasks, on average (0 = sure, 1 = no idea).",
+        border=True,
+    )
+    cols[4].metric(
+        "Kappa vs previous version",
+        "n/a" if kappa is None else f"{kappa:.3f}",
+        help=f"Agreement of this version's predictions for the pool with the previous version's. "
+        f"Above {charts.STOP_KAPPA} for 3 versions in a row: consider stopping.",
+        border=True,
+    )
+    (st.success if s["consider_stopping"] else st.info)(md(s["verdict"]), icon=":material/insights:")
+
+
+def model_download(project_id: int, record: IterationRecord) -> None:
+    # The file is looked up where this process keeps artifacts, not at a path read from the database.
+    if not record.artifact_path:
+        st.caption(f"No model file: {record.model_version} trained no model (cold start).")
+        return
+    path = versions.model_path(project_id, record.model_version)
+    if not path.is_file():
+        st.caption(f"The model file of {record.model_version} is not on this machine (deleted or elsewhere).")
+        return
+    st.download_button(
+        f"Download the model of {record.model_version} (joblib, {path.stat().st_size / 1e6:.1f} MB)",
+        data=functools.partial(path.read_bytes),
+        file_name=f"project-{project_id}-{record.model_version}.joblib",
+        mime="application/octet-stream",
+        on_click="ignore",
+        icon=":material/download:",
+        key=W_MODEL_FILE,
+    )
+    st.caption("Load it with `al_core.models.load_model(path)` (same Python and scikit-learn versions).")
+
+
+def compare(done: list[IterationRecord], labels: dict[str, str]) -> None:
+    st.subheader("Compare two versions")
+    if len(done) < 2:
+        st.caption("Comparing needs two model versions.")
+        return
+    names = [r.model_version for r in reversed(done)]
+    left, right = st.columns(2)
+    a = left.selectbox("First version", names, index=1, key=W_COMPARE_A, format_func=labels.__getitem__)
+    b = right.selectbox("Second version", names, index=0, key=W_COMPARE_B, format_func=labels.__getitem__)
+    by_name = {r.model_version: r for r in done}
+    st.plotly_chart(charts.compare_versions(by_name[a], by_name[b]), width="stretch", key="chart_compare")
+
+
+def table(project_id: int, records: list[IterationRecord]) -> None:
+    st.subheader("All iterations")
+    frame = charts.versions_table(records)
+    percent = st.column_config.NumberColumn(format="percent")
+    st.dataframe(
+        frame,
+        hide_index=True,
+        column_config={
+            "accuracy": percent,
+            "macro-F1": percent,
+            "CV accuracy (biased)": percent,
+            "live agreement": percent,
+            "kappa": st.column_config.NumberColumn(format="%.3f"),
+            "mean entropy": st.column_config.NumberColumn(format="%.3f"),
+            "started": st.column_config.DatetimeColumn("started (UTC)", format="YYYY-MM-DD HH:mm"),
+        },
+    )
+    st.download_button(
+        "Download as CSV",
+        data=frame.to_csv(index=False),
+        file_name=f"project-{project_id}-versions.csv",
+        mime="text/csv",
+        on_click="ignore",
+        icon=":material/download:",
+        key=W_CSV,
+    )
+
+
+state.init()
+conn = need_connection("the Progress page")
+project_id = services.current_project_id()
+if project_id is None:
+    st.info("Choose or create a project to see its progress (the project selector is in the sidebar).")
+    st.page_link(PROJECT_PAGE, label="Set up a project", icon=":material/folder_open:")
+    st.stop()
+
+head, button = st.columns([5, 1], vertical_alignment="bottom")
+button.button("Refresh", key=W_PAGE_REFRESH, on_click=services.refresh, icon=":material/refresh:", width="stretch")
+live, title = live_version(conn, project_id)
+head.title(f"Progress of {md(title)}")
+try:
+    records = services.history().iterations(project_id)
+except ALError as err:
+    st.error(str(err))
+    st.stop()
+done = charts.succeeded_versions(records)
+if not done:
+    st.info("No model versions yet: label a few tasks in Label Studio, then run an iteration.")
+    st.page_link(AL_PAGE, label="Run an iteration", icon=":material/model_training:")
+    st.stop()
+
+labels = version_label(done, live)
+if live and live != done[-1].model_version:
+    st.caption(f"Label Studio's queue uses {md(labels.get(live, live))}, not the latest version.")
+headline(records)
+
+st.subheader("Learning curve")
+st.plotly_chart(charts.learning_curve(done), width="stretch", key="chart_learning")
+st.subheader("Uncertainty")
+left, right = st.columns(2)
+left.plotly_chart(charts.uncertainty_by_version(done), width="stretch", key="chart_uncertainty")
+right.plotly_chart(charts.uncertainty_histogram(done[-1]), width="stretch", key="chart_histogram")
+st.subheader("Stopping signals")
+st.plotly_chart(charts.stopping_signals(done), width="stretch", key="chart_stopping")
+
+st.subheader("Class balance")
+record = chosen_version(done, records)
+pick_version(done, labels)
+st.plotly_chart(charts.class_balance(record, record.metrics.get("labels") or ()), width="stretch", key="chart_balance")
+st.subheader("Confusion matrix & per-class F1")
+st.caption(f"Of {md(record.model_version)}, the version chosen above.")
+left, right = st.columns(2)
+left.plotly_chart(charts.confusion_matrix(record), width="stretch", key="chart_confusion")
+right.plotly_chart(charts.per_class_f1(record), width="stretch", key="chart_f1")
+compare(done, labels)
+
+st.subheader("Per-step timings")
+st.plotly_chart(charts.step_timings(done), width="stretch", key="chart_timings")
+table(project_id, records)
+model_download(project_id, record)

@@ -1,0 +1,142 @@
+"""Active-learning iterations against the real Label Studio server, with a scripted annotator that takes
+tasks from ``/next`` and answers with the sample dataset's gold labels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from al_core import models, strategies, versions
+from al_core.errors import IterationLocked
+from al_core.gateway import UNCERTAINTY_SAMPLING, Gateway
+from al_core.history import History
+from al_core.iteration import IterationSettings, run_iteration
+from al_core.labels import task_text
+from al_core.sample import GoldAnnotator, create_sample_project, sample_gold
+from al_core.settings import db_url
+
+K = 150
+
+
+@pytest.fixture(scope="module")
+def history() -> History:
+    return History(db_url())
+
+
+@pytest.fixture(scope="module")
+def played(gateway: Gateway, history: History):
+    """A sample project after: cold start, 45 labels, iteration, 45 labels, iteration (K=150), 45 labels."""
+    project = create_sample_project(gateway, "iteration test")
+    annotator = GoldAnnotator(gateway, project.id, sample_gold().get)
+    results = [run_iteration(gateway, history, project.id, IterationSettings(upload_top=K))]
+    served_first = []
+    for _ in range(2):
+        served_first.append(annotator.label(45))
+        results.append(run_iteration(gateway, history, project.id, IterationSettings(upload_top=K)))
+    served_first.append(annotator.label(45))
+    return project, annotator, results, served_first
+
+
+def test_cold_start_then_model_versions(played, gateway: Gateway) -> None:
+    project, _, results, _ = played
+    cold, first, second = results
+    assert cold.cold_start and cold.n_scored == 0 and "Cold start" in cold.message
+    assert not first.cold_start and not second.cold_start
+    assert [r.model_version for r in results] == [
+        "al-0001-n0",
+        f"al-0002-n{first.n_labeled}",
+        f"al-0003-n{second.n_labeled}",
+    ]
+    stored = gateway.get_project(project.id)
+    assert stored.model_version == second.model_version
+    assert stored.sampling == UNCERTAINTY_SAMPLING
+
+
+def test_every_unlabeled_task_is_scored(played, gateway: Gateway) -> None:
+    project, _, results, _ = played
+    second = results[-1]
+    assert second.n_scored == second.n_unlabeled
+    assert second.n_unlabeled + second.n_labeled + second.n_eval_labeled == 2250
+
+
+def test_uploads_are_the_k_most_informative_plus_unlabeled_eval_tasks(
+    played, gateway: Gateway, history: History
+) -> None:
+    project, _, results, served = played
+    second = results[-1]
+    preds = {p.task: p for p in gateway.list_predictions(project.id, second.model_version)}
+    eval_ids = set(history.eval_set(project.id))
+    labeled_since = set(served[-1])  # labeled after this iteration ran
+    labeled = {t.id for t in gateway.list_tasks(project.id, labeled=True)} - labeled_since
+    unlabeled_eval = eval_ids - labeled
+    assert {t for t in preds if t in eval_ids} == unlabeled_eval
+    assert all(preds[t].result == () for t in unlabeled_eval), "evaluation tasks must carry no pre-annotation"
+    non_eval = {t for t in preds if t not in eval_ids}
+    assert len(non_eval) == K
+    assert all(preds[t].result for t in non_eval)
+
+    # Recompute margin over the pool with the saved model: the K uploads are the K most informative.
+    pool = [t for t in gateway.list_tasks(project.id) if t.id not in labeled]
+    spec_tasks = [t for t in pool if t.id not in eval_ids]
+    model = models.load_model(versions.model_path(project.id, second.model_version))
+    texts = [t.data["text"] for t in spec_tasks]
+    info = strategies.informativeness("margin", model.predict_proba(texts))
+    top = {spec_tasks[i].id for i in np.argsort(-info, kind="stable")[:K]}
+    assert non_eval == top
+
+
+def test_next_serves_the_lowest_score_of_the_current_version(played, gateway: Gateway) -> None:
+    project, _, results, _ = played
+    unlabeled = {t.id for t in gateway.list_tasks(project.id, labeled=False)}
+    preds = [p for p in gateway.list_predictions(project.id, results[-1].model_version) if p.task in unlabeled]
+    served = gateway.next_task(project.id)
+    assert served is not None
+    assert served.id == min(preds, key=lambda p: p.score).task
+
+
+def test_eval_tasks_are_served_early_and_never_trained_on(played, history: History) -> None:
+    project, _, results, served = played
+    eval_ids = set(history.eval_set(project.id))
+    for batch in served[1:]:  # after the first model: one evaluation task in every five served
+        share = sum(t in eval_ids for t in batch) / len(batch)
+        assert 0.15 <= share <= 0.25
+    for r in results[1:]:
+        assert r.n_eval_labeled > 0
+        assert r.counts["n_labeled"] == r.n_labeled  # training labels exclude the evaluation set
+    assert results[-1].n_labeled + results[-1].n_eval_labeled == 90
+
+
+def test_metrics_are_recorded_and_clearly_above_chance(played, history: History) -> None:
+    project, _, results, _ = played
+    records = {r.model_version: r for r in history.iterations(project.id)}
+    last = records[results[-1].model_version]
+    assert last.status == "succeeded"
+    assert last.metrics["accuracy"] > 0.4  # 15 classes: chance is 0.067
+    assert last.metrics["n_eval"] == results[-1].n_eval_labeled
+    assert set(last.timings) >= {"read", "train", "evaluate", "score", "upload", "switch"}
+    assert last.uncertainty["kappa"] is not None and last.metrics["live_agreement"] is not None
+
+
+def test_upload_top_zero_uploads_every_unlabeled_task(played, gateway: Gateway, history: History) -> None:
+    project, _, _, _ = played
+    result = run_iteration(gateway, history, project.id, IterationSettings(upload_top=0))
+    preds = gateway.list_predictions(project.id, result.model_version)
+    unlabeled = {t.id for t in gateway.list_tasks(project.id, labeled=False)}
+    assert {p.task for p in preds} == unlabeled
+    assert result.n_predictions == len(unlabeled) == result.n_unlabeled
+
+
+def test_a_second_run_while_one_holds_the_lock_is_refused(played, gateway: Gateway, history: History) -> None:
+    project, _, _, _ = played
+    before = len(history.iterations(project.id))
+    with history.run_lock(project.id, "a teammate"), pytest.raises(IterationLocked, match="started by a teammate"):
+        run_iteration(gateway, history, project.id, IterationSettings())
+    assert len(history.iterations(project.id)) == before
+
+
+def test_the_gold_annotator_answers_with_the_sample_labels(played, gateway: Gateway) -> None:
+    project, annotator, _, _ = played
+    gold = sample_gold()
+    for task in gateway.labeled_tasks(project.id)[:20]:
+        text = task_text(task.data, annotator.spec)
+        assert task.annotations[0].result[0]["value"]["choices"] == [gold[text]]
