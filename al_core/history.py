@@ -265,6 +265,13 @@ class History:
             row.counted = (row.counted or 0) + 1
             return row.counted, row.every, True
 
+    def count_back(self, project_id: int, n: int) -> None:
+        """Return ``n`` taken annotations to the counter (their run failed)."""
+        with self._session() as s:
+            row = s.get(AutomationRow, project_id)
+            if row is not None:
+                row.counted = (row.counted or 0) + n
+
     def take_counted(self, project_id: int) -> int:
         """Reset the counter when a run starts; annotations arriving during the run count toward the next."""
         with self._session() as s:

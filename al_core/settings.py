@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,8 +48,25 @@ def cache_dir() -> Path:
     return data_dir() / "cache"
 
 
-def webhook_secret() -> str | None:
-    return os.environ.get("AL_WEBHOOK_SECRET") or None
+def webhook_secret(create: bool = True) -> str | None:
+    """``AL_WEBHOOK_SECRET``, else a secret generated once under the data dir (mode 0600, git-ignored)."""
+    if os.environ.get("AL_WEBHOOK_SECRET"):
+        return os.environ["AL_WEBHOOK_SECRET"]
+    path = data_dir() / "webhook.secret"
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip() or None
+    if not create:
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(secrets.token_urlsafe(24))
+    return path.read_text(encoding="utf-8").strip()
+
+
+def webhook_url() -> str:
+    """Where Label Studio should deliver webhooks (``AL_WEBHOOK_URL``; default the local receiver)."""
+    return os.environ.get("AL_WEBHOOK_URL") or f"http://127.0.0.1:{WEBHOOK_PORT}/webhook"
 
 
 def team_mode() -> bool:

@@ -1,0 +1,140 @@
+"""Real webhooks: the real Label Studio delivers annotation webhooks to the receiver (a subprocess of
+``python -m al_core serve-webhooks``) on loopback; the receiver reaches Label Studio through a fault proxy."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from al_core.gateway import Gateway
+from al_core.history import History
+from al_core.sample import GoldAnnotator, create_sample_project, sample_gold
+from al_core.settings import PROJECT_ROOT, db_url
+from tests.conftest import free_port
+from tests.faultproxy import FaultProxy
+
+SECRET = "test-webhook-secret-3f9a"
+
+
+@pytest.fixture(scope="module")
+def proxy(label_studio) -> Iterator[FaultProxy]:
+    p = FaultProxy(label_studio.url)
+    yield p
+    p.close()
+
+
+@pytest.fixture(scope="module")
+def receiver(label_studio, proxy: FaultProxy) -> Iterator[str]:
+    port = free_port()
+    env = {**os.environ, "LABEL_STUDIO_URL": proxy.url, "LABEL_STUDIO_API_KEY": label_studio.api_key}
+    cmd = [sys.executable, "-m", "al_core", "serve-webhooks", "--port", str(port), "--secret", SECRET, "--every", "10"]
+    proc = subprocess.Popen(cmd, env=env, cwd=str(PROJECT_ROOT), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            if httpx.get(url + "/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail(f"the webhook receiver did not start:\n{proc.stdout.read().decode()}")
+    yield url + "/webhook"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def history() -> History:
+    return History(db_url())
+
+
+def _automated_project(gateway: Gateway, history: History, receiver: str, title: str, every: int):
+    project = create_sample_project(gateway, title)
+    gateway.create_webhook(project.id, receiver, headers={"X-AL-Secret": SECRET})
+    history.save_automation(project.id, every=every, settings={"upload_top": 100})
+    return project, GoldAnnotator(gateway, project.id, sample_gold().get)
+
+
+def _wait_idle(history: History, project_id: int, *, triggers: int, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        running = [it for it in history.iterations(project_id) if it.status == "running"]
+        if len(history.events(project_id, "trigger")) >= triggers and not running:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"no {triggers} finished automatic iteration(s) within {timeout} s")
+
+
+def test_n_annotations_cause_exactly_one_iteration(gateway: Gateway, history: History, receiver: str) -> None:
+    project, annotator = _automated_project(gateway, history, receiver, "webhook exactly one", every=5)
+    annotator.label(5)
+    _wait_idle(history, project.id, triggers=1)
+    time.sleep(3)  # nothing else may start
+    runs = [it for it in history.iterations(project.id) if it.trigger == "webhook"]
+    assert [r.status for r in runs] == ["succeeded"]
+    assert gateway.get_project(project.id).model_version == runs[0].model_version
+    assert history.automation(project.id).counted == 0
+
+
+def test_wrong_or_missing_secret_is_401_and_runs_nothing(gateway: Gateway, history: History, receiver: str) -> None:
+    project, _ = _automated_project(gateway, history, receiver, "webhook secret", every=1)
+    payload = {"action": "ANNOTATION_CREATED", "project": {"id": project.id}, "annotation": {"id": 10**9}}
+    assert httpx.post(receiver, json=payload, headers={"X-AL-Secret": "wrong"}).status_code == 401
+    assert httpx.post(receiver, json=payload).status_code == 401
+    time.sleep(2)
+    assert history.automation(project.id).counted == 0
+    assert history.iterations(project.id) == []
+
+
+def test_duplicates_and_skips_are_ignored(gateway: Gateway, history: History, receiver: str) -> None:
+    project, _ = _automated_project(gateway, history, receiver, "webhook duplicates", every=100)
+    headers = {"X-AL-Secret": SECRET}
+    ann = {"action": "ANNOTATION_CREATED", "project": {"id": project.id}, "annotation": {"id": 77}}
+    skip = {"action": "ANNOTATION_CREATED", "project": {"id": project.id}, "annotation": {"id": 78, "was_cancelled": True}}
+    for body in (ann, ann, skip):
+        started = time.perf_counter()
+        assert httpx.post(receiver, json=body, headers=headers).status_code == 200
+        assert time.perf_counter() - started < 0.5
+    assert history.automation(project.id).counted == 1
+
+
+def test_a_burst_never_overlaps_and_ends_trained_on_everything(gateway: Gateway, history: History, receiver: str) -> None:
+    project, annotator = _automated_project(gateway, history, receiver, "webhook burst", every=10)
+    annotator.label(50)
+    _wait_idle(history, project.id, triggers=1)
+    time.sleep(4)
+    _wait_idle(history, project.id, triggers=1)
+    runs = [it for it in history.iterations(project.id) if it.trigger == "webhook"]
+    assert runs and all(r.status == "succeeded" for r in runs)
+    for earlier, later in zip(runs, runs[1:], strict=False):
+        assert earlier.finished_at <= later.started_at, "two iterations overlapped"
+    last = runs[-1]
+    assert last.counts["n_labeled"] + last.counts["n_eval_labeled"] == 50
+
+
+def test_the_receiver_survives_label_studio_being_down(
+    gateway: Gateway, history: History, receiver: str, proxy: FaultProxy
+) -> None:
+    project, annotator = _automated_project(gateway, history, receiver, "webhook outage", every=5)
+    proxy.down()
+    try:
+        annotator.label(5)  # Label Studio itself is up and delivers; the receiver cannot reach it
+        _wait_idle(history, project.id, triggers=1, timeout=120)
+    finally:
+        proxy.up()
+    failed = history.iterations(project.id)
+    assert [it.status for it in failed] == ["failed"]
+    assert "Cannot reach Label Studio" in failed[0].error
+    assert gateway.get_project(project.id).model_version == ""
+    annotator.label(1)  # the next trigger succeeds
+    _wait_idle(history, project.id, triggers=2)
+    runs = history.iterations(project.id)
+    assert runs[-1].status == "succeeded"
+    assert gateway.get_project(project.id).model_version == runs[-1].model_version
