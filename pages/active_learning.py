@@ -303,7 +303,7 @@ if st.button("Run iteration", key=state.W_RUN, type="primary", icon=":material/p
     result = run(conn, hist, project, iteration_settings)
     if result is not None:
         st.session_state[state.LAST_RESULT][project.id] = result
-        project = need_project(conn, "active learning")  # fresh counts and the new serving version
+        st.rerun()  # every part of the page (evaluation set, serving version, history) shows the new state
 last = st.session_state[state.LAST_RESULT].get(project.id)
 if last is not None:
     show_result(conn, last)
