@@ -97,7 +97,11 @@ def test_duplicates_and_skips_are_ignored(gateway: Gateway, history: History, re
     project, _ = _automated_project(gateway, history, receiver, "webhook duplicates", every=100)
     headers = {"X-AL-Secret": SECRET}
     ann = {"action": "ANNOTATION_CREATED", "project": {"id": project.id}, "annotation": {"id": 77}}
-    skip = {"action": "ANNOTATION_CREATED", "project": {"id": project.id}, "annotation": {"id": 78, "was_cancelled": True}}
+    skip = {
+        "action": "ANNOTATION_CREATED",
+        "project": {"id": project.id},
+        "annotation": {"id": 78, "was_cancelled": True},
+    }
     for body in (ann, ann, skip):
         started = time.perf_counter()
         assert httpx.post(receiver, json=body, headers=headers).status_code == 200
@@ -105,7 +109,9 @@ def test_duplicates_and_skips_are_ignored(gateway: Gateway, history: History, re
     assert history.automation(project.id).counted == 1
 
 
-def test_a_burst_never_overlaps_and_ends_trained_on_everything(gateway: Gateway, history: History, receiver: str) -> None:
+def test_a_burst_never_overlaps_and_ends_trained_on_everything(
+    gateway: Gateway, history: History, receiver: str
+) -> None:
     project, annotator = _automated_project(gateway, history, receiver, "webhook burst", every=10)
     annotator.label(50)
     _wait_idle(history, project.id, triggers=1)
