@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -24,6 +25,7 @@ MAX_CELL_TEXT = 30  # above this many classes the confusion matrix shows colours
 STEP_ORDER = ("read", "labels", "train", "evaluate", "score", "strategy", "upload", "switch", "record")
 _STEP_COLOURS = ("#4f46e5", "#a5b4fc", "#0d9488", "#5eead4", "#d97706", "#fcd34d", "#db2777", "#6b7280", "#d1d5db")
 X_LABELS = "Training labels (evaluation set excluded)"
+TITLE_WIDTH, NOTE_WIDTH = 80, 115  # characters per line of a figure's title and of its note
 
 BLUE, TEAL, GREY, AMBER, PINK, GREEN = "#4f46e5", "#0d9488", "#9ca3af", "#d97706", "#db2777", "#16a34a"
 
@@ -75,8 +77,16 @@ def _esc(text: Any) -> str:
     return html.escape(str(text), quote=False)
 
 
+def _wrap(text: str, width: int) -> list[str]:
+    # Plotly never wraps titles: long ones are cut off in narrow columns, so break them here.
+    return [line for part in text.split("<br>") for line in textwrap.wrap(part, width) or [""]]
+
+
 def _style(fig: go.Figure, title: str, note: str = "", height: int | None = None) -> go.Figure:
-    text = f"<b>{title}</b>" + (f"<br><span style='font-size:12px;color:#6b7280'>{note}</span>" if note else "")
+    titles, notes = _wrap(title, TITLE_WIDTH), _wrap(note, NOTE_WIDTH) if note else []
+    text = f"<b>{'<br>'.join(titles)}</b>"
+    if notes:
+        text += f"<br><span style='font-size:12px;color:#6b7280'>{'<br>'.join(notes)}</span>"
     fig.update_layout(
         title={
             "text": text,
@@ -88,8 +98,8 @@ def _style(fig: go.Figure, title: str, note: str = "", height: int | None = None
             "pad": {"t": 14},
         },
         template="plotly_white",
-        margin={"t": 70 + 18 * note.count("<br>") if note else 50, "l": 60, "r": 30, "b": 60},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0, "xanchor": "left"},
+        margin={"t": 34 + 22 * len(titles) + 18 * len(notes), "l": 60, "r": 30, "b": 80},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.24, "x": 0, "xanchor": "left"},
         hoverlabel={"align": "left"},
         height=height,
     )
@@ -270,7 +280,7 @@ def stopping_signals(records: Sequence[IterationRecord]) -> go.Figure:
     fig.update_yaxes(title="Kappa and entropy", range=[low, 1.06])
     note = (
         "Kappa compares each version's predictions for the unlabeled pool with the previous version's. "
-        "When it stays above 0.99 for 3 versions<br>and entropy flattens, more labels barely change the "
+        "When it stays above 0.99 for 3 versions and entropy flattens, more labels barely change the "
         "model: consider stopping (check the weakest classes first)."
     )
     return _style(fig, title, note)
@@ -464,19 +474,16 @@ def per_class_f1(record: IterationRecord | None) -> go.Figure:
         )
     )
     macro = _val(record, "metrics", "macro_f1") if record else None
-    if macro is not None:
-        fig.add_vline(
-            x=macro,
-            line={"dash": "dash", "color": GREY},
-            annotation_text=f"macro-F1 {macro:.1%}",
-            annotation_position="top left",
-        )
+    if macro is not None:  # labelled in the note: a text on the line would cover the top bar
+        fig.add_vline(x=macro, line={"dash": "dash", "color": GREY})
     fig.update_xaxes(title="F1 on the evaluation set", range=[0, 1.02], tickformat=".0%")
     fig.update_yaxes(type="category", autorange="reversed", automargin=True)
     note = (
         "F1 balances missed tasks and false alarms of a class (red below 60%, amber below 80%). "
         "Label more examples of the classes at the top."
     )
+    if macro is not None:
+        note += f" Dashed line: macro-F1 {macro:.1%}."
     return _style(fig, title, note, height=_class_height(len(order), 22))
 
 
@@ -643,8 +650,9 @@ def summary(records: Sequence[IterationRecord]) -> dict[str, Any]:
     ``accuracy_text``, ``macro_f1``, ``macro_f1_delta`` (points), ``n_labeled``, ``n_labeled_delta``,
     ``n_eval``, ``mean_entropy``, ``entropy_delta``, ``uncertainty_text``, ``kappa``,
     ``consider_stopping``, ``stopping_text``, ``last_failed`` (the newest iteration's error when it
-    failed after the latest success), ``verdict``, and ``accuracy_history`` / ``entropy_history`` (the
-    known values, oldest first, for sparklines). Never raises on missing or None values.
+    failed after the latest success), ``verdict``, and ``history``: the known values of ``accuracy``,
+    ``macro_f1``, ``n_labeled``, ``mean_entropy`` and ``kappa``, oldest first (for sparklines).
+    Never raises on missing or None values.
     """
     done = succeeded_versions(records)
     newest = max(records, key=lambda r: r.number, default=None)
@@ -657,8 +665,16 @@ def summary(records: Sequence[IterationRecord]) -> dict[str, Any]:
     out.update(n_labeled_delta=None, mean_entropy=None, entropy_delta=None, kappa=None, n_eval=0)
     out.update(n_versions=len(done), accuracy_text="", uncertainty_text="", stopping_text="", last_failed=failed)
     out["consider_stopping"] = False
-    out["accuracy_history"] = [v for r in done if (v := _val(r, "metrics", "accuracy")) is not None]
-    out["entropy_history"] = [v for r in done if (v := _val(r, "uncertainty", "mean_normalized_entropy")) is not None]
+    sources = {
+        "accuracy": ("metrics", "accuracy"),
+        "macro_f1": ("metrics", "macro_f1"),
+        "n_labeled": ("counts", "n_labeled"),
+        "mean_entropy": ("uncertainty", "mean_normalized_entropy"),
+        "kappa": ("uncertainty", "kappa"),
+    }
+    out["history"] = {
+        name: [v for r in done if (v := _val(r, group, key)) is not None] for name, (group, key) in sources.items()
+    }
     if not done:
         out["verdict"] = "No model versions yet: label a few tasks in Label Studio, then run an iteration."
         return out

@@ -21,6 +21,7 @@ from al_core.label_config import LabelSpec, parse_label_config, prediction_resul
 from al_core.progress import Progress, StepTimer
 from al_core.queue import QueuePlan, plan_queue
 from al_core.scoring import PoolData, Scored, cold_start, train_and_score
+from al_core.task_cache import sync_tasks
 from al_core.types import Task
 
 STEPS = ("read", "labels", "train", "evaluate", "score", "strategy", "upload", "switch", "record")
@@ -92,6 +93,7 @@ def run_iteration(
         ALError: the iteration failed; it is recorded as failed and the queue is unchanged.
     """
     settings = settings or IterationSettings()
+    gateway.get_project(project_id)  # a wrong key or project fails here, before anything is recorded
     with history.run_lock(project_id, owner or settings.trigger) as lock:
         record = history.start_iteration(project_id, 0, _settings_json(settings), settings.trigger)
         timer = StepTimer(on_progress)
@@ -132,8 +134,11 @@ def _read(
     with timer.step("read", "Reading tasks and annotations from Label Studio"):
         project = gateway.get_project(project_id)
         spec = parse_label_config(project.label_config, settings.control)
-        all_tasks = gateway.list_tasks(
-            project_id, on_progress=lambda d, t: timer.report("read", d / max(t, 1), f"{d:,} of {t:,} tasks")
+        all_tasks, sync = sync_tasks(
+            gateway,
+            project_id,
+            project.task_number,
+            on_progress=lambda d, t: timer.report("read", d / max(t, 1), f"{d:,} of {t:,} tasks"),
         )
         annotated = gateway.labeled_tasks(project_id)
     with timer.step("labels", "Turning annotations into labels"):
@@ -162,6 +167,8 @@ def _read(
         "unknown_labels": labeled_set.unknown_labels,
         "missing_text": labeled_set.missing_text + missing,
         "ground_truth_used": labeled_set.ground_truth_used,
+        "tasks_fetched": sync.fetched,
+        "full_sync": sync.full,
     }
     pool_ids = np.array([t.id for t, _ in pool], dtype=np.int64)
     return PoolData(spec, training, eval_labeled, pool_ids, [text for _, text in pool], eval_ids, counts)

@@ -140,3 +140,11 @@ def test_the_gold_annotator_answers_with_the_sample_labels(played, gateway: Gate
     for task in gateway.labeled_tasks(project.id)[:20]:
         text = task_text(task.data, annotator.spec)
         assert task.annotations[0].result[0]["value"]["choices"] == [gold[text]]
+
+
+def test_repeat_iterations_download_only_changed_tasks(played) -> None:
+    _, _, results, _ = played
+    assert results[0].counts["full_sync"] is True and results[0].counts["tasks_fetched"] == 2250
+    for r in results[1:]:
+        assert r.counts["full_sync"] is False
+        assert r.counts["tasks_fetched"] == 45  # exactly the tasks annotated since the previous iteration

@@ -1,0 +1,63 @@
+"""The stable headless interface: ``python -m al_core iterate | status`` as other tools call it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from al_core.gateway import Gateway
+from al_core.sample import GoldAnnotator, create_sample_project, sample_gold
+from al_core.settings import PROJECT_ROOT
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "al_core", *args],
+        capture_output=True,
+        text=True,
+        cwd=str(PROJECT_ROOT),
+        env={**os.environ, **(env or {})},
+        timeout=300,
+    )
+
+
+def test_iterate_and_status_json(label_studio, gateway: Gateway) -> None:
+    project = create_sample_project(gateway, "cli test")
+    GoldAnnotator(gateway, project.id, sample_gold().get).label(30)
+    conn = ["--url", label_studio.url, "--api-key", label_studio.api_key]
+    done = _cli("iterate", *conn, "--project", str(project.id), "--upload-top", "100", "--json", "--no-prune")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert {"model_version", "n_labeled", "n_unlabeled", "n_scored", "n_predictions", "metrics", "timings"} <= set(out)
+    assert out["model_version"].startswith("al-0001-n")
+    assert out["n_scored"] == out["n_unlabeled"] == 2250 - 30
+    assert gateway.get_project(project.id).model_version == out["model_version"]
+
+    env = {"LABEL_STUDIO_URL": label_studio.url, "LABEL_STUDIO_API_KEY": label_studio.api_key}
+    status = _cli("status", "--project", str(project.id), "--json", env=env)
+    assert status.returncode == 0, status.stderr
+    payload = json.loads(status.stdout)
+    assert payload["project"] == project.id and payload["model_version"] == out["model_version"]
+    it = payload["iterations"][0]
+    assert {"model_version", "status", "n_labeled", "metrics", "error"} <= set(it)
+    assert it["status"] == "succeeded" and it["n_labeled"] == out["n_labeled"]
+    assert "every" in payload["automation"]
+
+    text = _cli("status", "--project", str(project.id), env=env)
+    assert out["model_version"] in text.stdout and "succeeded" in text.stdout
+
+
+def test_failures_are_one_line_without_traceback(label_studio) -> None:
+    wrong_key = _cli("iterate", "--url", label_studio.url, "--api-key", "wrong", "--project", "1")
+    assert wrong_key.returncode == 1
+    assert wrong_key.stderr.startswith("error: Label Studio at") and "refused the API key" in wrong_key.stderr
+    assert len(wrong_key.stderr.strip().splitlines()) == 1 and "Traceback" not in wrong_key.stderr
+    assert wrong_key.stdout == ""
+    assert "wrong" not in wrong_key.stderr.replace("wrong key", "")  # the key itself is never printed
+
+    unreachable = _cli("status", "--url", "http://127.0.0.1:9", "--api-key", "k", "--project", "1")
+    assert unreachable.returncode == 1 and "Cannot reach Label Studio" in unreachable.stderr
+    missing = _cli("status", "--project", "1")
+    assert missing.returncode == 1 and "No Label Studio configured" in missing.stderr
