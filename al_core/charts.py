@@ -22,6 +22,7 @@ from al_core.history import IterationRecord
 
 STOP_KAPPA = 0.99  # the threshold of evaluation.should_stop (3 versions in a row at or above it)
 MAX_CELL_TEXT = 30  # above this many classes the confusion matrix shows colours only
+MAX_PER_VERSION = 30  # charts with one box or bar per version show the latest this many
 STEP_ORDER = ("read", "labels", "train", "evaluate", "score", "strategy", "upload", "switch", "record")
 _STEP_COLOURS = ("#4f46e5", "#a5b4fc", "#0d9488", "#5eead4", "#d97706", "#fcd34d", "#db2777", "#6b7280", "#d1d5db")
 X_LABELS = "Training labels (evaluation set excluded)"
@@ -134,6 +135,7 @@ def learning_curve(records: Sequence[IterationRecord]) -> go.Figure:
     title = "Learning curve: does the model get better with more labels?"
     done = succeeded_versions(records)
     fig = go.Figure()
+    roomy = len(done) <= 40  # beyond that, big markers merge into a thick band
     for key, name, colour, dash, mode in _CURVES:
         points = [(r, v) for r in done if (v := _val(r, "metrics", key)) is not None]
         if not points:
@@ -145,7 +147,7 @@ def learning_curve(records: Sequence[IterationRecord]) -> go.Figure:
                 name=name,
                 mode=mode,
                 line={"color": colour, "dash": dash, "width": 2 if dash == "solid" else 1.5},
-                marker={"color": colour, "size": 9 if mode == "markers" else 6},
+                marker={"color": colour, "size": (9 if mode == "markers" else 6) if roomy else 4},
                 customdata=[[r.model_version, _curve_detail(r, key)] for r, _ in points],
                 hovertemplate=f"<b>%{{customdata[0]}}</b><br>{name}: %{{y:.1%}}<br>%{{customdata[1]}}"
                 "<br>%{x:,} training labels<extra></extra>",
@@ -163,14 +165,24 @@ def learning_curve(records: Sequence[IterationRecord]) -> go.Figure:
     return _style(fig, title, note)
 
 
-def uncertainty_by_version(records: Sequence[IterationRecord]) -> go.Figure:
-    """Per version, a box of the strategy's informativeness over the unlabeled pool (from stored quantiles)."""
+def _latest(rows: list[Any], limit: int) -> tuple[list[Any], str]:
+    """The last ``limit`` rows, and a note saying so when older ones were left out (bars and boxes per
+    version stop being readable beyond a few dozen)."""
+    if len(rows) <= limit:
+        return rows, ""
+    return rows[-limit:], f" Showing the latest {limit} of {len(rows)} versions."
+
+
+def uncertainty_by_version(records: Sequence[IterationRecord], limit: int = MAX_PER_VERSION) -> go.Figure:
+    """Per version (the latest ``limit``), a box of the strategy's informativeness over the unlabeled pool,
+    drawn from the stored quantiles (whiskers: 5th and 95th percentile)."""
     title = "How unsure is each version about the unlabeled tasks? (lower = more certain)"
     done = [r for r in succeeded_versions(records) if _val(r, "uncertainty", "n")]
     rows = [(r, _get(r, "uncertainty", "quantiles") or {}) for r in done]
     rows = [(r, q) for r, q in rows if all(_num(q.get(k)) is not None for k in ("p05", "p25", "p50", "p75", "p95"))]
     if not rows:
         return _empty(title, "No scored pool yet: the first trained model scores the unlabeled tasks.")
+    rows, shown = _latest(rows, limit)
     fig = go.Figure(
         go.Box(
             x=[r.model_version for r, _ in rows],
@@ -188,7 +200,7 @@ def uncertainty_by_version(records: Sequence[IterationRecord]) -> go.Figure:
     strategies = sorted({str((r.settings or {}).get("strategy", "?")) for r, _ in rows})
     note = (
         f"Strategy score ({_esc(', '.join(strategies))}): 0 = the model is sure, 1 = no idea. "
-        "Box: middle half of the pool, line: median, whiskers: 5th to 95th percentile."
+        "Box: middle half of the pool, line: median, whiskers: 5th to 95th percentile." + shown
     )
     if "random" in strategies:
         note += "<br>The random strategy's scores are random numbers and say nothing about certainty."
@@ -286,12 +298,13 @@ def stopping_signals(records: Sequence[IterationRecord]) -> go.Figure:
     return _style(fig, title, note)
 
 
-def step_timings(records: Sequence[IterationRecord]) -> go.Figure:
-    """Stacked bars of the seconds each iteration step took, per succeeded version."""
+def step_timings(records: Sequence[IterationRecord], limit: int = MAX_PER_VERSION) -> go.Figure:
+    """Stacked bars of the seconds each iteration step took, per succeeded version (the latest ``limit``)."""
     title = "Where the time goes: seconds per iteration step"
     done = [r for r in succeeded_versions(records) if r.timings]
     if not done:
         return _empty(title, "No timed iterations yet.")
+    done, shown = _latest(done, limit)
     seen = {step for r in done for step in r.timings}
     steps = [s for s in STEP_ORDER if s in seen] + sorted(seen - set(STEP_ORDER))
     colours = dict(zip(STEP_ORDER, _STEP_COLOURS, strict=True))
@@ -311,7 +324,8 @@ def step_timings(records: Sequence[IterationRecord]) -> go.Figure:
     fig.update_xaxes(title="Model version (oldest left)", type="category")
     fig.update_yaxes(title="Seconds")
     note = (
-        f"Latest: {totals[-1]:,.1f} s in total. Upload and read grow with the number of tasks; train with the labels."
+        f"Latest: {totals[-1]:,.1f} s in total. Upload and read grow with the number of tasks; train with the "
+        f"labels.{shown}"
     )
     fig = _style(fig, title, note)
     fig.update_layout(legend_traceorder="normal")

@@ -100,7 +100,7 @@ def start_local_server(
     *,
     port: int = 8080,
     ls_bin: Path | None = None,
-    timeout: float = 240,
+    timeout: float = 480,
     allow_loopback_webhooks: bool = True,
 ) -> LocalServer:
     """Start Label Studio on 127.0.0.1:port with data under ``data_dir/labelstudio``, or reuse a running one.

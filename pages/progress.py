@@ -7,8 +7,6 @@ version directly.
 
 from __future__ import annotations
 
-import functools
-
 import streamlit as st
 
 from al_core import charts, versions
@@ -81,48 +79,48 @@ def headline(records: list[IterationRecord]) -> None:
     s = charts.summary(records)
     if s["last_failed"]:
         st.warning(md(s["last_failed"]), icon=":material/error:")
-    since = f"since {s['previous']}" if s["previous"] else None
-    acc, f1, ent, kappa = s["accuracy"], s["macro_f1"], s["mean_entropy"], s["kappa"]
+    acc, f1, ent, kappa, history = s["accuracy"], s["macro_f1"], s["mean_entropy"], s["kappa"], s["history"]
+    since = f" Change since {s['previous']}." if s["previous"] else ""
     cols = st.columns(5)
     cols[0].metric(
-        "Accuracy (evaluation set)",
+        "Accuracy",
         "n/a" if acc is None else f"{acc:.1%}",
         None if s["accuracy_delta"] is None else f"{s['accuracy_delta']:+.1f} points",
-        delta_description=since,
-        chart_data=s["accuracy_history"] or None,
-        help="Share of the held-out evaluation tasks the latest version labels correctly (never trained on).",
+        chart_data=history["accuracy"] or None,
+        help=f"Share of the held-out evaluation set the latest version gets right (never trained on).{since}",
         border=True,
     )
     cols[1].metric(
         "Macro-F1",
         "n/a" if f1 is None else f"{f1:.1%}",
         None if s["macro_f1_delta"] is None else f"{s['macro_f1_delta']:+.1f} points",
-        delta_description=since,
-        help="F1 averaged over classes: a weak small class pulls it down even when accuracy looks good.",
+        chart_data=history["macro_f1"] or None,
+        help=f"F1 averaged over classes: a weak small class pulls it down even when accuracy looks good.{since}",
         border=True,
     )
     cols[2].metric(
         "Training labels",
         f"{s['n_labeled']:,}",
         None if s["n_labeled_delta"] is None else f"{s['n_labeled_delta']:+,}",
-        delta_description="since the previous version" if s["n_labeled_delta"] is not None else None,
+        chart_data=history["n_labeled"] or None,
         help="Labels the latest version was trained on (the evaluation set is never trained on).",
         border=True,
     )
     cols[3].metric(
-        "Mean entropy of the pool",
+        "Mean entropy",
         "n/a" if ent is None else f"{ent:.2f}",
         None if s["entropy_delta"] is None else f"{s['entropy_delta']:+.2f}",
         delta_color="inverse",  # less uncertainty is good news
-        chart_data=s["entropy_history"] or None,
-        help="How unsure the model is about the unlabeled tasks, on average (0 = sure, 1 = no idea).",
+        chart_data=history["mean_entropy"] or None,
+        help="How unsure the model is about the unlabeled tasks on average (0 = sure, 1 = no idea).",
         border=True,
     )
     cols[4].metric(
-        "Kappa vs previous version",
+        "Kappa",
         "n/a" if kappa is None else f"{kappa:.3f}",
-        help=f"Agreement of this version's predictions for the pool with the previous version's. "
-        f"Above {charts.STOP_KAPPA} for 3 versions in a row: consider stopping.",
+        chart_data=history["kappa"] or None,
+        help=f"Agreement of the latest version's predictions for the pool with the previous version's "
+        f"(1 = identical). Above {charts.STOP_KAPPA} for 3 versions in a row: consider stopping.",
         border=True,
     )
     (st.success if s["consider_stopping"] else st.info)(md(s["verdict"]), icon=":material/insights:")
@@ -139,7 +137,7 @@ def model_download(project_id: int, record: IterationRecord) -> None:
         return
     st.download_button(
         f"Download the model of {record.model_version} (joblib, {path.stat().st_size / 1e6:.1f} MB)",
-        data=functools.partial(path.read_bytes),
+        data=path.read_bytes,  # read only when clicked
         file_name=f"project-{project_id}-{record.model_version}.joblib",
         mime="application/octet-stream",
         on_click="ignore",
@@ -216,26 +214,24 @@ if not done:
 labels = version_label(done, live)
 if live and live != done[-1].model_version:
     st.caption(f"Label Studio's queue uses {md(labels.get(live, live))}, not the latest version.")
+record = chosen_version(done, records)  # early, so a bad link's warning shows at the top
 headline(records)
 
 st.subheader("Learning curve")
 st.plotly_chart(charts.learning_curve(done), width="stretch", key="chart_learning")
 st.subheader("Uncertainty")
-left, right = st.columns(2)
-left.plotly_chart(charts.uncertainty_by_version(done), width="stretch", key="chart_uncertainty")
-right.plotly_chart(charts.uncertainty_histogram(done[-1]), width="stretch", key="chart_histogram")
+st.plotly_chart(charts.uncertainty_by_version(done), width="stretch", key="chart_uncertainty")
+st.plotly_chart(charts.uncertainty_histogram(done[-1]), width="stretch", key="chart_histogram")
 st.subheader("Stopping signals")
 st.plotly_chart(charts.stopping_signals(done), width="stretch", key="chart_stopping")
 
 st.subheader("Class balance")
-record = chosen_version(done, records)
 pick_version(done, labels)
 st.plotly_chart(charts.class_balance(record, record.metrics.get("labels") or ()), width="stretch", key="chart_balance")
 st.subheader("Confusion matrix & per-class F1")
 st.caption(f"Of {md(record.model_version)}, the version chosen above.")
-left, right = st.columns(2)
-left.plotly_chart(charts.confusion_matrix(record), width="stretch", key="chart_confusion")
-right.plotly_chart(charts.per_class_f1(record), width="stretch", key="chart_f1")
+st.plotly_chart(charts.confusion_matrix(record), width="stretch", key="chart_confusion")
+st.plotly_chart(charts.per_class_f1(record), width="stretch", key="chart_f1")
 compare(done, labels)
 
 st.subheader("Per-step timings")

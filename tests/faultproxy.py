@@ -18,6 +18,8 @@ class FaultProxy:
         self.port = self._listener.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self._up = True
+        self.fail_next = 0  # answer this many requests with an HTTP 503, then forward again
+        self.served_503 = 0
         self._conns: list[socket.socket] = []
         self._lock = threading.Lock()
         threading.Thread(target=self._accept, daemon=True).start()
@@ -45,6 +47,11 @@ class FaultProxy:
             if not self._up:
                 _close(client)
                 continue
+            if self.fail_next > 0:
+                self.fail_next -= 1
+                self.served_503 += 1
+                threading.Thread(target=self._answer_503, args=(client,), daemon=True).start()
+                continue
             try:
                 upstream = socket.create_connection(self._target, timeout=5)
             except OSError:
@@ -55,6 +62,16 @@ class FaultProxy:
                 self._conns += [client, upstream]
             threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
             threading.Thread(target=self._pump, args=(upstream, client), daemon=True).start()
+
+    @staticmethod
+    def _answer_503(client: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            client.settimeout(5)
+            client.recv(65536)
+            body = b'{"detail": "injected fault"}'
+            head = f"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+            client.sendall(head.encode() + body)
+        _close(client)
 
     def _pump(self, src: socket.socket, dst: socket.socket) -> None:
         try:

@@ -50,7 +50,7 @@ def record(
             )
         uncertainty = {
             "n": 500,
-            "quantiles": {"p05": 0.05, "p25": 0.2, "p50": 0.4 - number / 100, "p75": 0.6, "p95": 0.9},
+            "quantiles": {"p05": 0.05, "p25": 0.2, "p50": 0.4 - number / 1000, "p75": 0.6, "p95": 0.9},
             "histogram_counts": [25] * 20,
             "histogram_edges": [i / 20 for i in range(21)],
             "mean_normalized_entropy": entropy,
@@ -187,10 +187,16 @@ def test_uncertainty_by_version_boxes_come_from_the_stored_quantiles(three: list
     assert list(box.x) == ["al-0002-n40", "al-0003-n60"]  # the cold start scored nothing
     assert list(box.lowerfence) == [0.05, 0.05]
     assert list(box.q1) == [0.2, 0.2]
-    assert list(box.median) == [0.38, 0.37]
+    assert list(box.median) == [0.398, 0.397]
     assert list(box.q3) == [0.6, 0.6]
     assert list(box.upperfence) == [0.9, 0.9]
     assert "margin" in fig.layout.title.text
+
+
+def test_per_version_charts_show_the_latest_30_of_200() -> None:
+    for fig in (charts.uncertainty_by_version(many(200)), charts.step_timings(many(200))):
+        assert list(fig.data[0].x) == [f"al-{i:04d}-n{20 * i}" for i in range(171, 201)]
+        assert "Showing the latest 30 of 200 versions." in fig.layout.title.text.replace("<br>", " ")
 
 
 def test_uncertainty_histogram_bars(three: list[IterationRecord]) -> None:
@@ -286,7 +292,8 @@ def test_per_class_f1_is_sorted_weakest_first(three: list[IterationRecord]) -> N
     (bars,) = fig.data
     assert list(bars.y) == ["loan", "card", "billing"]
     assert list(bars.x) == pytest.approx([0.4, 0.642, 0.9])
-    assert any(a.text.startswith("macro-F1") for a in fig.layout.annotations)
+    assert "Dashed line: macro-F1 69.2%." in fig.layout.title.text
+    assert any(s.x0 == pytest.approx(0.692) for s in fig.layout.shapes)
 
 
 def test_compare_versions(three: list[IterationRecord]) -> None:
@@ -324,6 +331,7 @@ def test_summary_without_versions() -> None:
     assert out["n_versions"] == 0
     assert out["latest"] is None
     assert out["verdict"].startswith("No model versions yet")
+    assert out["history"]["accuracy"] == []
 
 
 def test_summary_of_an_improving_model(three: list[IterationRecord]) -> None:
@@ -337,6 +345,13 @@ def test_summary_of_an_improving_model(three: list[IterationRecord]) -> None:
     assert (out["n_labeled"], out["n_labeled_delta"]) == (60, 20)
     assert out["consider_stopping"] is False
     assert out["entropy_delta"] == pytest.approx(-0.08)
+    assert out["history"] == {
+        "accuracy": [0.70, 0.742],
+        "macro_f1": pytest.approx([0.65, 0.692]),
+        "n_labeled": [3, 40, 60],
+        "mean_entropy": [0.50, 0.42],
+        "kappa": [0.93],
+    }
 
 
 def test_summary_of_a_worse_model() -> None:
