@@ -44,7 +44,7 @@ def main() -> None:
     available = []
     if conn is not None:
         try:
-            available = services.projects(conn)
+            available = services.projects(conn, must_include=services.current_project_id())
             problems += [p for p in [services.settle_project(available)] if p]
         except ALError as err:
             problems.append(str(err))

@@ -142,7 +142,7 @@ class History:
             if url.startswith("sqlite"):
                 event.listen(self._engine, "connect", _sqlite_pragmas)
             Base.metadata.create_all(self._engine)
-        except SQLAlchemyError as err:
+        except (SQLAlchemyError, OSError) as err:
             raise HistoryUnavailable(_unavailable(url, err)) from err
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
 
@@ -172,7 +172,7 @@ class History:
             row = IterationRow(
                 project_id=project_id,
                 number=number,
-                model_version=f"al-{number:04d}-n{n_labeled}",
+                model_version=f"al-{number:04d}",  # completed with -n<labels> once the labels are read
                 status="running",
                 trigger=trigger,
                 settings=settings,
@@ -191,6 +191,13 @@ class History:
             for key, value in fields.items():
                 setattr(row, key, _jsonable(value))
             return _record(row)
+
+    def name_version(self, iteration_id: int, version: str) -> None:
+        """Give a running iteration its final version name (before any prediction carries it)."""
+        with self._session() as s:
+            row = s.get(IterationRow, iteration_id)
+            if row is not None:
+                row.model_version = version
 
     def set_predictions_state(self, project_id: int, version: str, state: str) -> None:
         with self._session() as s:

@@ -16,7 +16,7 @@ import numpy as np
 from al_core import evaluation, labels, models, strategies, versions
 from al_core.errors import ALError, ConfigError
 from al_core.gateway import UNCERTAINTY_SAMPLING, Gateway
-from al_core.history import History
+from al_core.history import History, IterationRecord
 from al_core.label_config import LabelSpec, parse_label_config, prediction_result
 from al_core.progress import Progress, StepTimer
 from al_core.queue import QueuePlan, plan_queue
@@ -98,7 +98,9 @@ def run_iteration(
         record = history.start_iteration(project_id, 0, _settings_json(settings), settings.trigger)
         timer = StepTimer(on_progress)
         try:
-            result = _iterate(gateway, history, project_id, settings, record.number, timer, lock.heartbeat)
+            result = _iterate(
+                gateway, history, project_id, settings, timer, lock.heartbeat, lambda n: _name(history, record, n)
+            )
         except ALError as err:
             history.finish_iteration(record.id, status="failed", error=str(err), timings=timer.timings)
             raise
@@ -122,6 +124,13 @@ def run_iteration(
         timings = {**result.timings, **timer.timings}
         history.finish_iteration(record.id, status="succeeded", timings=timings)
         return IterationResult(**{**result.to_json(), "timings": timings})
+
+
+def _name(history: History, record: IterationRecord, n_labeled: int) -> str:
+    """``al-0007-n350``: unique per project, sorts in order, says how many labels it learned from."""
+    version = f"{versions.VERSION_PREFIX}{record.number:04d}-n{n_labeled}"
+    history.name_version(record.id, version)
+    return version
 
 
 def _settings_json(settings: IterationSettings) -> dict[str, Any]:
@@ -205,13 +214,13 @@ def _iterate(
     history: History,
     project_id: int,
     settings: IterationSettings,
-    number: int,
     timer: StepTimer,
     heartbeat: Callable[[], None],
+    name: Callable[[int], str],
 ) -> IterationResult:
     data = _read(gateway, history, project_id, settings, timer)
     heartbeat()
-    version = f"{versions.VERSION_PREFIX}{number:04d}-n{data.training.n}"
+    version = name(data.training.n)
     cold = len(data.training.classes) < 2
     if cold:
         scored = cold_start(data, settings.random_state, timer)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import streamlit as st
 
 from al_core import evaluation, models, strategies, versions
@@ -10,21 +12,22 @@ from al_core.history import History, IterationRecord
 from al_core.iteration import STEPS, IterationResult, IterationSettings, run_iteration
 from al_core.label_config import choices_controls
 from al_core.types import Project
-from ui import services, state
-from ui.common import PROJECT_PAGE, md, need_connection, need_project
+from ui import services, state, versions_panel
+from ui.common import PROJECT_PAGE, md, need_connection, need_project, percent
 from ui.services import Connected
 
-STRATEGY_HELP = {
-    "margin": "Margin: the smallest gap between the two most likely labels first (a strong default).",
-    "least_confidence": "Least confidence: the lowest top probability first.",
-    "entropy": "Entropy: the most spread-out probabilities first (looks at every label).",
-    "random": "Random: a random order (the baseline active learning should beat).",
-}
+STRATEGY_HELP = MappingProxyType(
+    {
+        "margin": "Margin: the smallest gap between the two most likely labels first (a strong default).",
+        "least_confidence": "Least confidence: the lowest top probability first.",
+        "entropy": "Entropy: the most spread-out probabilities first (looks at every label).",
+        "random": "Random: a random order (the baseline active learning should beat).",
+    }
+)
 UPLOAD_COST = (
     "Every prediction costs about 1-2 ms to upload, and about 63 ms for Label Studio to delete when its "
     "version is pruned later: uploading only the first tasks of the queue keeps iterations fast."
 )
-KEEP_VERSIONS = IterationSettings().keep_versions
 
 
 def choose_control(project: Project) -> str | None:
@@ -128,10 +131,6 @@ def run(conn: Connected, hist: History, project: Project, settings: IterationSet
     return result
 
 
-def percent(value: object) -> str:
-    return f"{value:.1%}" if isinstance(value, float) else "–"
-
-
 def show_result(conn: Connected, result: IterationResult) -> None:
     st.subheader(f"Result of {result.model_version}")
     (st.info if result.cold_start else st.success)(result.message)
@@ -192,88 +191,6 @@ def history_table(iterations: list[IterationRecord]) -> None:
     )
 
 
-def kept_versions(conn: Connected, hist: History, project: Project, iterations: list[IterationRecord]) -> None:
-    st.subheader("Kept versions")
-    try:
-        present = services.gateway(conn).model_versions(project.id)
-    except ALError as err:
-        st.error(str(err))
-        return
-    kept = [it for it in reversed(iterations) if it.status == "succeeded" and it.model_version in present]
-    if not kept:
-        st.caption("No version has predictions in Label Studio yet.")
-        return
-    for it in kept:
-        cols = st.columns([3, 2, 2, 3])
-        current = it.model_version == project.model_version
-        cols[0].markdown(f"**{md(it.model_version)}**" + (" (serving now)" if current else ""))
-        cols[1].caption(f"{it.n_labeled:,} labels, accuracy {percent(it.metrics.get('accuracy'))}")
-        cols[2].caption(f"{present[it.model_version]:,} predictions")
-        if not current and cols[3].button("Roll back to this version", key=state.W_ROLLBACK_PREFIX + it.model_version):
-            try:
-                versions.rollback(services.gateway(conn), hist, project.id, it.model_version, who=conn.email)
-            except ALError as err:
-                st.error(str(err))
-                return
-            services.refresh()
-            state.flash("success", f"The queue now serves {md(it.model_version)}.")
-            st.rerun()
-
-
-def prune(conn: Connected, hist: History, project: Project) -> None:
-    threads = st.session_state[state.PRUNE_THREAD]
-    thread = threads.get(project.id)
-    running = thread is not None and thread.is_alive()
-    try:
-        old = versions.versions_to_prune(services.gateway(conn), hist, project.id, KEEP_VERSIONS)
-    except ALError as err:
-        st.error(str(err))
-        return
-    st.caption(
-        f"Old versions whose predictions are still in Label Studio: {len(old)} "
-        f"(the last {KEEP_VERSIONS} and the serving one are kept). Deleting takes about 63 ms per prediction."
-    )
-    if st.button("Prune old versions now", key=state.W_PRUNE, disabled=running or not old, icon=":material/delete:"):
-        threads[project.id] = services.start_prune(services.gateway(conn), hist, project.id, KEEP_VERSIONS)
-        st.rerun()
-    prune_progress(hist, project.id, running)
-
-
-@st.fragment(run_every=2)
-def prune_progress_live(hist: History, project_id: int) -> None:
-    thread = st.session_state[state.PRUNE_THREAD].get(project_id)
-    if thread is None or not thread.is_alive():
-        st.rerun(scope="app")
-    st.info("Pruning in the background; you can keep working.", icon=":material/hourglass_top:")
-    prune_events(hist, project_id)
-
-
-def prune_progress(hist: History, project_id: int, running: bool) -> None:
-    if running:
-        prune_progress_live(hist, project_id)
-    else:
-        prune_events(hist, project_id)
-
-
-def prune_events(hist: History, project_id: int) -> None:
-    try:
-        events = hist.events(project_id, "prune", limit=10)
-    except ALError as err:
-        st.error(str(err))
-        return
-    if events:
-        rows = [
-            {
-                "at (UTC)": e.at,
-                "version": e.detail.get("version", ""),
-                "state": e.detail.get("state", ""),
-                "error": e.detail.get("error", ""),
-            }
-            for e in events
-        ]
-        st.dataframe(rows, hide_index=True, width="stretch")
-
-
 state.init()
 st.title("Active learning")
 conn = need_connection("active learning")
@@ -313,5 +230,11 @@ except ALError as err:
     st.error(str(err))
     st.stop()
 history_table(iterations)
-kept_versions(conn, hist, project, iterations)
-prune(conn, hist, project)
+try:
+    present = services.gateway(conn).model_versions(project.id)
+    old = versions.versions_to_prune(services.gateway(conn), hist, project.id, versions_panel.KEEP_VERSIONS)
+except ALError as err:
+    st.error(str(err))
+    st.stop()
+versions_panel.kept_versions(conn, hist, project, iterations, present, old)
+versions_panel.prune(conn, hist, project, old)

@@ -62,12 +62,12 @@ if submitted:
     if not api_key:
         st.error("Enter an API key. Copy it from Label Studio: Account & Settings > Legacy Token.")
         st.stop()
-    with st.spinner(f"Checking the API key with {md(url)} ..."):
-        try:
+    try:
+        with st.spinner(f"Checking the API key with {md(url)} ..."):
             checked = services.check_connection(url, api_key, source)
-        except ALError as err:
-            st.error(str(err))
-            st.stop()
+    except ALError as err:
+        st.error(str(err))
+        st.stop()
     services.connect(checked)
     state.flash("success", f"Connected to {md(checked.url)} as {md(checked.email)}.")
     st.rerun()

@@ -56,6 +56,11 @@ def choose(available: list[Project]) -> None:
         st.info("There are no projects on this server yet: create one below, or create the sample project.")
         return
     project_selectbox("Work on", state.W_PROJECT_PICK, available)
+    with st.expander(f"All projects on this server ({len(available)})"):
+        all_projects(available)
+
+
+def all_projects(available: list[Project]) -> None:
     rows = [
         {
             "id": p.id,
@@ -71,7 +76,6 @@ def choose(available: list[Project]) -> None:
 
 
 def create(conn: Connected) -> None:
-    st.subheader("Create a project")
     title = st.text_input("Title", key=state.W_NEW_TITLE, placeholder="e.g. Support tickets by intent")
     options = [*TEMPLATES, CUSTOM]
     template = st.selectbox(
@@ -120,7 +124,9 @@ def create(conn: Connected) -> None:
 def import_file(conn: Connected, project: Project, spec: LabelSpec) -> None:
     st.subheader("Import tasks")
     uploaded = st.file_uploader(
-        "A file of texts: CSV, TSV, JSON, JSON Lines or plain text", UPLOAD_TYPES, key=state.W_UPLOAD
+        "A file of texts: CSV, TSV, JSON, JSON Lines or plain text",
+        UPLOAD_TYPES,
+        key=f"{state.W_UPLOAD}-{st.session_state[state.UPLOADS_DONE]}",
     )
     last = st.session_state[state.IMPORT_SUMMARY].get(project.id)
     if last:
@@ -172,6 +178,7 @@ def import_file(conn: Connected, project: Project, spec: LabelSpec) -> None:
         "duplicates": stream.n_duplicates,
         "imported": created,
     }
+    st.session_state[state.UPLOADS_DONE] += 1  # a new, empty uploader: the same file is not imported twice
     services.refresh()
     state.flash("success", f"Imported {created:,} tasks from {md(uploaded.name)}.")
     st.rerun()
@@ -183,7 +190,8 @@ def sample_data(conn: Connected, project: Project | None, spec: LabelSpec | None
     if project is not None and spec is not None and set(spec.labels) == SAMPLE_LABELS:
         if project.task_number:
             st.caption(f"This project already has {project.task_number:,} tasks; importing again adds the texts again.")
-        if st.button("Import the sample dataset", key=state.W_SAMPLE_IMPORT, type="primary"):
+        kind = "secondary" if project.task_number else "primary"
+        if st.button("Import the sample dataset", key=state.W_SAMPLE_IMPORT, type=kind):
             total = len(sample.sample_rows())
             bar = st.progress(0.0, text="Importing the sample ...")
             try:
@@ -247,7 +255,8 @@ except ALError as err:
     st.stop()
 
 choose(available)
-create(conn)
+with st.expander("Create a project", expanded=current is None, icon=":material/add:"):
+    create(conn)
 st.divider()
 spec = project_spec(current) if current is not None else None
 if current is None:

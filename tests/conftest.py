@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from al_core.gateway import Gateway
-from al_core.local_server import ServerStartFailed, start_local_server
+from al_core.local_server import LocalServer, ServerStartFailed, start_local_server
 from al_core.settings import Connection
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,15 +37,20 @@ def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
 
 
 @pytest.fixture(scope="session")
-def label_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Connection]:
-    """A real Label Studio server for the whole session."""
+def label_studio_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    """A real Label Studio server for the whole session (bound to 127.0.0.1, webhooks to loopback allowed)."""
     data = tmp_path_factory.mktemp("labelstudio")
     try:
         server = start_local_server(data, port=free_port(), allow_loopback_webhooks=True)
     except ServerStartFailed as err:
         pytest.fail(f"The Label Studio test server could not start:\n{err}", pytrace=False)
-    yield server.connection
+    yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def label_studio(label_studio_server: LocalServer) -> Connection:
+    return label_studio_server.connection
 
 
 @pytest.fixture(scope="session")

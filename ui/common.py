@@ -52,3 +52,8 @@ def need_project(conn: Connected, what: str = "this page") -> Project:
         st.error(str(err))
         st.page_link(PROJECT_PAGE, label="Choose another project", icon=":material/folder_open:")
         st.stop()
+
+
+def percent(value: object) -> str:
+    """A share as ``'75.0%'``; ``'–'`` when not measured."""
+    return f"{value:.1%}" if isinstance(value, float) else "–"

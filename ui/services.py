@@ -105,8 +105,13 @@ def _projects(url: str, api_key: str) -> list[Project]:
     return _gateway(url, api_key).list_projects()
 
 
-def projects(conn: Connected) -> list[Project]:
-    return _projects(conn.url, conn.api_key)
+def projects(conn: Connected, must_include: int | None = None) -> list[Project]:
+    """The server's projects; read again when ``must_include`` (e.g. from a link) is missing from the cache."""
+    found = _projects(conn.url, conn.api_key)
+    if must_include is not None and all(p.id != must_include for p in found):
+        _projects.clear()  # created since the list was cached (by a teammate, or in Label Studio itself)
+        found = _projects(conn.url, conn.api_key)
+    return found
 
 
 @st.cache_data(ttl=15, max_entries=256, show_spinner=False)
@@ -178,7 +183,7 @@ def settle_project(available: list[Project]) -> str | None:
     if project_id is not None and project_id not in ids:
         warning = f"Project {project_id} does not exist on this server (or this API key cannot see it)."
         project_id = None
-    if project_id is None and len(ids) == 1:
+    elif project_id is None and len(ids) == 1:
         project_id = ids[0]
     select_project(project_id)
     return warning

@@ -45,16 +45,14 @@ def render(conn: Connected | None, available: list[Project], problems: list[str]
         else:
             st.caption("No projects on this server yet.")
         project_id = services.current_project_id()
-        left, right = st.columns(2)
         if project_id is not None:
-            left.link_button(
-                "Label Studio",
+            st.link_button(
+                "Open in Label Studio",
                 f"{conn.url}/projects/{project_id}/data",
                 icon=":material/open_in_new:",
-                help="Open this project in Label Studio",
                 width="stretch",
             )
-        right.button(
+        st.button(
             "Refresh",
             key=state.W_REFRESH,
             on_click=services.refresh,

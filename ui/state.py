@@ -21,6 +21,7 @@ FLASH = "al_flash"  # [(kind, text)] shown once at the top of the next page run
 IMPORT_SUMMARY = "al_import_summary"  # {project id: counters of the last import}
 LAST_RESULT = "al_last_result"  # {project id: IterationResult of this tab's last run}
 PRUNE_THREAD = "al_prune_thread"  # {project id: threading.Thread} started from this tab
+UPLOADS_DONE = "al_uploads_done"  # imports finished in this tab: part of the uploader's key, to empty it
 
 # -- widget keys ------------------------------------------------------------------------------------
 W_SIDEBAR_PROJECT = "w_sidebar_project"
@@ -35,7 +36,7 @@ W_NEW_TEMPLATE = "w_new_template"
 W_NEW_XML = "w_new_xml"
 W_NEW_CONTROL = "w_new_control"
 W_CREATE = "w_create_project"
-W_UPLOAD = "w_upload"
+W_UPLOAD = "w_upload"  # + "-" + UPLOADS_DONE
 W_TEXT_COLUMN = "w_text_column"
 W_IMPORT = "w_import"
 W_SAMPLE_IMPORT = "w_sample_import"
@@ -58,6 +59,7 @@ _DEFAULTS: dict[str, Any] = {
     AUTO_CONNECT_ERROR: None,
     PROJECT_ID: None,
     VERSION: None,
+    UPLOADS_DONE: 0,
 }
 _PER_PROJECT = (CONTROLS, IMPORT_SUMMARY, LAST_RESULT, PRUNE_THREAD)
 

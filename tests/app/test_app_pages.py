@@ -14,9 +14,11 @@ from al_core.label_config import TEMPLATES
 from al_core.sample import GoldAnnotator, sample_gold
 from al_core.settings import Connection
 from ui import state
+from ui.common import md
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ["pages/home.py", "pages/connect.py", "pages/project.py", "pages/active_learning.py", "pages/progress.py"]
+OPTIONAL_PAGES = [p for p in ("pages/strategy_lab.py", "pages/automation.py") if (ROOT / p).is_file()]
 MakeApp = Callable[..., AppTest]
 
 
@@ -31,7 +33,7 @@ def open_page(at: AppTest, page: str) -> AppTest:
 
 
 # -- without a connection ------------------------------------------------------------------------------
-@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("page", PAGES + OPTIONAL_PAGES)
 def test_every_page_renders_without_a_connection(make_app: MakeApp, page: str) -> None:
     at = make_app().run()
     assert not at.exception, texts(at.exception)
@@ -44,8 +46,7 @@ def test_every_page_renders_without_a_connection(make_app: MakeApp, page: str) -
 def test_navigation_lists_optional_pages_only_when_they_exist(make_app: MakeApp) -> None:
     at = make_app().run()
     registered = {Path(str(info["script_path"])).name for info in at._registered_pages.values()}
-    expected = {Path(p).name for p in PAGES}
-    expected |= {name for name in ("automation.py", "strategy_lab.py") if (ROOT / "pages" / name).is_file()}
+    expected = {Path(p).name for p in PAGES + OPTIONAL_PAGES}
     assert registered == expected
 
 
@@ -108,18 +109,24 @@ def test_connect_create_import_sample_and_iterate(
     open_page(at, "pages/active_learning.py")
     assert at.selectbox(key=state.W_STRATEGY).value == "margin"
     assert at.number_input(key=state.W_UPLOAD_TOP).value == 1000
+    assert at.number_input(key=state.W_EVAL_SIZE).value == 225, "about 10% of the tasks"
+    at.number_input(key=state.W_EVAL_SIZE).set_value(50)
+    at.number_input(key=state.W_UPLOAD_TOP).set_value(100)  # small uploads keep the test fast
     at.button(key=state.W_RUN).click().run()
     assert not at.exception and not at.error, texts(at.error)
     assert any("Cold start" in i for i in texts(at.info))
     shown = {m.label: m.value for m in at.metric}
-    assert shown["Evaluation set"] == "225 tasks", "fixed by the first iteration"
+    assert shown["Evaluation set"] == "50 tasks", "fixed by the first iteration"
     assert shown["Labeled (training)"] == "0" and shown["Predictions uploaded"] != "0"
     assert len(_history_rows(at)) == 1
     link = at.main.get("link_button")[0]
     assert link.proto.url == f"{label_studio.url}/projects/{project_id}/data?labeling=1"
 
-    GoldAnnotator(gateway, project_id, sample_gold().get).label(40)
-    at.checkbox(key=state.W_UPLOAD_ALL).check()
+    at.checkbox(key=state.W_UPLOAD_ALL).check().run()
+    assert at.number_input(key=state.W_UPLOAD_TOP).proto.disabled, "every task: the count no longer applies"
+    at.checkbox(key=state.W_UPLOAD_ALL).uncheck().run()
+
+    GoldAnnotator(gateway, project_id, sample_gold().get).label(20)
     at.button(key=state.W_RUN).click().run()
     assert not at.exception and not at.error, texts(at.error)
     assert any("Trained tfidf-logreg" in s for s in texts(at.success))
@@ -141,7 +148,7 @@ def test_import_a_csv_file(make_app: MakeApp, label_studio: Connection, gateway:
     at.query_params["project"] = str(project.id)
     open_page(at.run(), "pages/project.py")
     csv = b"id,review\n1,Great phone\n2,\n3,Great phone\n4,Battery died\n5,Fine I guess\n"
-    at.file_uploader(key=state.W_UPLOAD).set_value(("reviews.csv", csv, "text/csv")).run()
+    at.file_uploader[0].set_value(("reviews.csv", csv, "text/csv")).run()
     assert not at.exception and not at.error, texts(at.error)
     assert at.selectbox(key=state.W_TEXT_COLUMN).value == "review"
     assert len(at.dataframe[-1].value) == 5, "the preview table"
@@ -150,6 +157,8 @@ def test_import_a_csv_file(make_app: MakeApp, label_studio: Connection, gateway:
     shown = {m.label: m.value for m in at.metric}
     assert shown == {"Rows read": "5", "Empty": "1", "Duplicates": "1", "Imported": "3"}
     assert gateway.get_project(project.id).task_number == 3
+    assert at.file_uploader[0].value is None, "the uploader is emptied: no second import by accident"
+    assert state.W_IMPORT not in [b.key for b in at.button]
 
 
 # -- deep links and the current project ----------------------------------------------------------------------
@@ -165,7 +174,9 @@ def test_a_deep_link_selects_the_project_on_any_page(
     assert at.session_state[state.PROJECT_ID] == project.id
     assert at.selectbox(key=state.W_SIDEBAR_PROJECT).value == project.id
     assert at.query_params == {"project": str(project.id), "version": "al-0001-n0"}
-    assert any(project.title in m for m in texts(at.markdown))
+    assert any(md(project.title) in m for m in texts(at.markdown)), "Home shows the project"
+    shown = {m.label: m.value for m in at.metric}
+    assert shown == {"Tasks": "0", "Labeled": "0", "Evaluation set": "not drawn yet", "Model version": "none yet"}
 
     open_page(at, "pages/active_learning.py")
     assert at.session_state[state.PROJECT_ID] == project.id

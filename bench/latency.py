@@ -1,0 +1,378 @@
+"""Latency of an active-learning iteration against a real Label Studio, in one run, on one project:
+
+- ours: ``run_iteration`` end to end with a prediction for every unlabeled task (``upload_top=0``), its
+  per-step times, then a default iteration, then another default iteration after 20 more annotations;
+- the example's way: the same work done as Label Studio's active-learning example does it (legacy SDK:
+  ``get_labeled_tasks``, ``get_unlabeled_tasks_ids``, ``get_tasks``, one ``create_prediction`` per task);
+  ``create_prediction`` is timed on a sample and EXTRAPOLATED to the pool (doing 20,000 takes ~30 min);
+- the REST floor: the HTTP calls that must happen anyway (list ids and texts, read the labels, one bulk
+  prediction import of the pool).
+
+    python -m bench.latency [--pool 20000] [--labeled 500] [--json OUT] [--example-sample 300]
+
+Starts a Label Studio on a free port with a temporary data dir (or uses ``LABEL_STUDIO_URL`` with
+``LABEL_STUDIO_API_KEY``, which must be a legacy token for the example's way) and a temporary
+``AL_DATA_DIR``; stops the server it started and deletes the temporary dir.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import logging
+import os
+import random
+import re
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+from threadpoolctl import threadpool_info
+
+from al_core import models
+from al_core.gateway import Gateway
+from al_core.label_config import TEMPLATES, parse_label_config, prediction_result
+from al_core.sample import GoldAnnotator, sample_gold, sample_tasks
+
+log = logging.getLogger("bench.latency")
+MORE_LABELS = 20
+_REPEAT = re.compile(r" \(#\d+\)$")
+
+
+class Timer:
+    """Named wall-clock sections, in seconds."""
+
+    def __init__(self) -> None:
+        self.s: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        yield
+        self.s[name] = round(self.s.get(name, 0.0) + time.perf_counter() - start, 3)
+        log.info("  %s: %.2f s", name, self.s[name])
+
+
+class PeakRss:
+    """Samples this process's RSS every 20 ms while active (ru_maxrss cannot be reset between phases)."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._proc = psutil.Process()
+
+    def __enter__(self) -> PeakRss:
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._proc.memory_info().rss)
+            time.sleep(0.02)
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._proc.memory_info().rss)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def machine() -> dict[str, Any]:
+    cpu = "?"
+    with open("/proc/cpuinfo", encoding="utf-8") as fh:
+        cpu = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), cpu)
+    return {
+        "nproc": len(os.sched_getaffinity(0)),
+        "cpu": cpu,
+        "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "loadavg": [round(x, 2) for x in os.getloadavg()],
+        "blas": [(p.get("internal_api"), p.get("num_threads")) for p in threadpool_info()],
+    }
+
+
+# -- setup -------------------------------------------------------------------------------------------------
+def build_project(gateway: Gateway, pool: int, labeled: int) -> tuple[int, dict[str, float]]:
+    """A project with ``pool`` sample texts; the first ``labeled`` (by id) annotated with their gold label."""
+    timer, gold = Timer(), sample_gold()
+    with timer("create_and_import"):
+        project = gateway.create_project(f"bench latency {pool}", TEMPLATES["intent"])
+        tasks = sample_tasks(repeat_to=pool)
+        gateway.import_tasks(project.id, (tasks[i : i + 5000] for i in range(0, len(tasks), 5000)))
+    spec = parse_label_config(project.label_config)
+    with timer("annotate"):
+        first = sorted(gateway.list_tasks(project.id), key=lambda t: t.id)[:labeled]
+        for i, task in enumerate(first):
+            label = gold[_REPEAT.sub("", task.data["text"])]
+            gateway.create_annotation(task.id, prediction_result(spec, label))
+            if (i + 1) % 100 == 0:
+                log.info("  %d of %d annotations", i + 1, labeled)
+    return project.id, timer.s
+
+
+# -- the example's way (legacy SDK) ------------------------------------------------------------------------
+def example_way(url: str, api_key: str, project_id: int, sample: int, seed: int = 0) -> dict[str, Any]:
+    """Label Studio's active-learning example, applied to every unlabeled task. The model is ours (same
+    fit and prediction cost), so the difference is how Label Studio is talked to."""
+    from label_studio_sdk._legacy import Client
+
+    timer = Timer()
+    project = Client(url=url, api_key=api_key).get_project(project_id)
+    with timer("get_labeled_tasks"):
+        labeled = project.get_labeled_tasks()
+    texts = [t["data"]["text"] for t in labeled]
+    labels = [t["annotations"][0]["result"][0]["value"]["choices"][0] for t in labeled]
+    with timer("train"):
+        model = models.fit_model(models.DEFAULT_MODEL, texts, labels)
+    with timer("get_unlabeled_tasks_ids"):
+        ids = project.get_unlabeled_tasks_ids()
+    with timer("get_tasks"):
+        # One call with every id would not fit in a URL (~7 bytes per id, every page repeats them): 1,000 a call.
+        tasks = [t for i in range(0, len(ids), 1000) for t in project.get_tasks(selected_ids=ids[i : i + 1000])]
+    with timer("predict"):
+        proba = model.predict_proba([t["data"]["text"] for t in tasks])
+        best = proba.argmax(axis=1)
+    version = f"example_{len(labeled)}"
+    picked = random.Random(seed).sample(range(len(tasks)), min(sample, len(tasks)))
+    start = time.perf_counter()
+    for i in picked:
+        result = [
+            {
+                "from_name": "intent",
+                "to_name": "text",
+                "type": "choices",
+                "value": {"choices": [model.classes[best[i]]]},
+            }
+        ]
+        project.create_prediction(
+            task_id=tasks[i]["id"], result=result, score=float(proba[i, best[i]]), model_version=version
+        )
+    per_call = (time.perf_counter() - start) / max(len(picked), 1)
+    with timer("set_model_version"):
+        project.set_model_version(version)
+    steps = dict(timer.s)
+    steps["create_prediction_extrapolated"] = round(per_call * len(tasks), 3)
+    return {
+        "steps": steps,
+        "total_s": round(sum(steps.values()), 3),
+        "n_pool": len(tasks),
+        "n_labeled": len(labeled),
+        "sample": len(picked),
+        "create_prediction_ms": round(per_call * 1000, 2),
+    }
+
+
+# -- the REST floor ----------------------------------------------------------------------------------------
+def rest_floor(gateway: Gateway, project_id: int) -> dict[str, Any]:
+    """The calls any iteration must make: list the pool's ids and texts, read the labels, one bulk import."""
+    timer = Timer()
+    spec = parse_label_config(gateway.get_project(project_id).label_config)
+    with timer("list_ids_texts"):
+        pool = gateway.list_tasks(project_id, labeled=False)
+    with timer("read_labels"):
+        gateway.labeled_tasks(project_id)
+    result = prediction_result(spec, spec.labels[0])
+    predictions = [
+        {"task": t.id, "result": result, "score": i / len(pool), "model_version": "floor"} for i, t in enumerate(pool)
+    ]
+    with timer("bulk_import"):
+        gateway.import_predictions(project_id, predictions, chunk_size=max(len(predictions), 1))
+    return {"steps": timer.s, "total_s": round(sum(timer.s.values()), 3), "n_pool": len(pool)}
+
+
+# -- ours --------------------------------------------------------------------------------------------------
+def _iteration(gateway: Gateway, history: Any, project_id: int, settings: Any) -> dict[str, Any]:
+    from al_core.iteration import run_iteration
+
+    start = time.perf_counter()
+    result = run_iteration(gateway, history, project_id, settings, owner="bench.latency")
+    wall = round(time.perf_counter() - start, 3)
+    log.info("  %s: %.2f s, %d predictions, steps %s", result.model_version, wall, result.n_predictions, result.timings)
+    return {
+        "wall_s": wall,
+        "steps": result.timings,
+        "n_predictions": result.n_predictions,
+        "n_unlabeled": result.n_unlabeled,
+        "n_labeled": result.n_labeled,
+        "accuracy": result.metrics.get("accuracy"),
+    }
+
+
+def ours(gateway: Gateway, project_id: int) -> dict[str, Any]:
+    """Every task uploaded, then default, then default again after 20 more annotations (taken from /next)."""
+    from al_core.history import History
+    from al_core.iteration import IterationSettings
+    from al_core.settings import db_url
+
+    history = History(db_url())
+    with PeakRss() as rss:
+        log.info("ours, every unlabeled task uploaded (upload_top=0)")
+        full = _iteration(gateway, history, project_id, IterationSettings(upload_top=0))
+        log.info("ours, default settings")
+        default = _iteration(gateway, history, project_id, IterationSettings())
+        GoldAnnotator(gateway, project_id, sample_gold().get).label(MORE_LABELS)
+        log.info("ours, default settings after %d more annotations", MORE_LABELS)
+        repeat = _iteration(gateway, history, project_id, IterationSettings())
+    return {"full": full, "default": default, "repeat": repeat, "peak_rss_mb": round(rss.peak / 2**20, 1)}
+
+
+# -- orchestration -----------------------------------------------------------------------------------------
+def _connect(tmp: Path, timer: Timer) -> tuple[str, str, Any]:
+    url, key = os.environ.get("LABEL_STUDIO_URL"), os.environ.get("LABEL_STUDIO_API_KEY")
+    if url:
+        if not key:
+            raise SystemExit("LABEL_STUDIO_URL is set but LABEL_STUDIO_API_KEY is not (a legacy token is needed).")
+        return url, key, None
+    from al_core.local_server import start_local_server
+
+    with timer("server_start"):
+        server = start_local_server(tmp / "ls", port=free_port())
+    return server.connection.url, server.connection.api_key, server
+
+
+def _engine() -> str:
+    """The commit measured, marked dirty when the working tree has uncommitted changes."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "al_core"], cwd=root, capture_output=True, text=True)
+    except OSError:
+        return "?"
+    return rev.stdout.strip() + (" + uncommitted al_core changes" if dirty.stdout.strip() else "")
+
+
+def _version(url: str) -> str:
+    try:
+        return str(httpx.get(url.rstrip("/") + "/api/version", timeout=10).json().get("release", "?"))
+    except (httpx.HTTPError, ValueError):
+        return "?"
+
+
+def run(pool: int, labeled: int, example_sample: int = 300, keep: bool = False) -> dict[str, Any]:
+    """Run the whole benchmark and return the JSON result (see the module docstring)."""
+    started, setup = time.perf_counter(), Timer()
+    tmp = Path(tempfile.mkdtemp(prefix="al-bench-latency-"))
+    os.environ["AL_DATA_DIR"] = str(tmp / "al-data")  # never the user's history
+    server = None
+    try:
+        at_start = machine()
+        url, key, server = _connect(tmp, setup)
+        gateway = Gateway(url, key, timeout=120)
+        log.info("Building a project: %d tasks, %d annotations", pool, labeled)
+        project_id, built = build_project(gateway, pool, labeled)
+        # The example and the floor run first, while the project holds no predictions: ours then runs
+        # with their ~20,000 extra predictions stored, which can only make ours slower.
+        log.info("The example's way (legacy SDK), create_prediction timed on %d tasks", example_sample)
+        example = example_way(url, key, project_id, example_sample)
+        gc.collect()
+        log.info("The REST floor")
+        floor = rest_floor(gateway, project_id)
+        mine = ours(gateway, project_id)
+        version = _version(url)
+    finally:
+        if server is not None:
+            server.stop()
+        if not keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+    full = mine["full"]
+    compute = full["steps"].get("train", 0.0) + full["steps"].get("score", 0.0)
+    return {
+        "pool": pool,
+        "labeled": labeled,
+        "ours_s": full["wall_s"],
+        "ours_steps": full["steps"],
+        "ours_default_s": mine["default"]["wall_s"],
+        "ours_repeat_s": mine["repeat"]["wall_s"],
+        "example_way_s": example["total_s"],
+        "floor_s": floor["total_s"],
+        "speedup_vs_example": round(example["total_s"] / full["wall_s"], 2),
+        "overhead_vs_floor": round(full["wall_s"] / (floor["total_s"] + compute), 3),
+        "peak_rss_mb": mine["peak_rss_mb"],
+        "example_way_extrapolated": True,
+        "example": example,
+        "floor": floor,
+        "ours": mine,
+        "setup_s": {**setup.s, **built},
+        "process_maxrss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "label_studio": version,
+        "engine": _engine(),
+        "machine": {**at_start, "loadavg_end": [round(x, 2) for x in os.getloadavg()]},
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "total_s": round(time.perf_counter() - started, 1),
+    }
+
+
+def markdown(r: dict[str, Any]) -> str:
+    """The result as a markdown table (what ``bench/README.md`` shows)."""
+    ex, fl, mine = r["example"], r["floor"], r["ours"]
+
+    def row(name: str, seconds: float, note: str = "") -> str:
+        return f"| {name} | {seconds:.2f} | {note} |"
+
+    steps = ", ".join(f"{k} {v:.2f}" for k, v in r["ours_steps"].items())
+    lines = [
+        f"Pool {r['pool']:,} tasks, {r['labeled']} labeled; Label Studio {r['label_studio']}; engine {r['engine']}; "
+        f"{r['date']}; load average {r['machine']['loadavg']} -> {r['machine']['loadavg_end']}.",
+        "",
+        "| what | seconds | notes |",
+        "|---|---|---|",
+        row("ours, a prediction for every unlabeled task", r["ours_s"], f"{mine['full']['n_predictions']:,} predictions; {steps}"),
+        row("ours, default (`upload_top=1000`)", r["ours_default_s"], f"{mine['default']['n_predictions']:,} predictions"),
+        row(f"ours, default after {MORE_LABELS} more annotations", r["ours_repeat_s"], f"{mine['repeat']['n_predictions']:,} predictions"),
+        row("example's way (legacy SDK), **extrapolated**", r["example_way_s"],
+            f"`create_prediction` {ex['create_prediction_ms']:.0f} ms each, timed on {ex['sample']} tasks, x {ex['n_pool']:,}; "
+            + ", ".join(f"{k} {v:.2f}" for k, v in ex["steps"].items())),
+        row("REST floor", r["floor_s"], ", ".join(f"{k} {v:.2f}" for k, v in fl["steps"].items())),
+    ]  # fmt: skip
+    repeat_ratio = r["ours_repeat_s"] / r["ours_default_s"]
+    lines += [
+        "",
+        "| ratio | value | target |",
+        "|---|---|---|",
+        f"| speedup_vs_example | {r['speedup_vs_example']:.1f} | >= 50 {'(met)' if r['speedup_vs_example'] >= 50 else '(MISSED)'} |",
+        f"| overhead_vs_floor | {r['overhead_vs_floor']:.2f} | <= 1.5 {'(met)' if r['overhead_vs_floor'] <= 1.5 else '(MISSED)'} |",
+        f"| ours_repeat_s / ours_default_s | {repeat_ratio:.2f} | <= 0.5 {'(met)' if repeat_ratio <= 0.5 else '(MISSED)'} |",
+        f"| peak RSS of our iterations (MB) | {r['peak_rss_mb']:.0f} | (whole benchmark process: {r['process_maxrss_mb']:.0f}) |",
+    ]  # fmt: skip
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.latency", description=__doc__.split("\n")[0])
+    parser.add_argument("--pool", type=int, default=20000, help="tasks in the project")
+    parser.add_argument("--labeled", type=int, default=500, help="tasks annotated before the iterations")
+    parser.add_argument("--example-sample", type=int, default=300, help="create_prediction calls actually timed")
+    parser.add_argument("--json", help="write the result here")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary data dir (server data, history)")
+    args = parser.parse_args(argv)
+    if args.example_sample < 200 or args.labeled < 2 or args.pool <= args.labeled:
+        parser.error("need --example-sample >= 200, --labeled >= 2 and --pool > --labeled")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would drown the steps
+    result = run(args.pool, args.labeled, args.example_sample, args.keep)
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=1), encoding="utf-8")
+    print(markdown(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

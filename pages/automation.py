@@ -1,0 +1,112 @@
+"""Automation: Label Studio's webhooks trigger an iteration after every N new annotations."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from al_core import automation, models, settings, strategies
+from al_core.errors import ALError
+from ui import services
+from ui.common import md, need_connection, need_project
+
+W_EVERY, W_MODEL, W_STRATEGY, W_TOP = "w_auto_every", "w_auto_model", "w_auto_strategy", "w_auto_top"
+W_SAVE, W_REGISTER, W_REMOVE = "w_auto_save", "w_auto_register", "w_auto_remove"
+
+st.title("Automation")
+st.caption(
+    "Annotators should not wait for someone to click: after every N new annotations the receiver retrains "
+    "and Label Studio's queue re-orders by itself. One run at a time per project; annotations that arrive "
+    "during a run count toward the next one."
+)
+conn = need_connection("automation")
+project = need_project(conn, "automation")
+gw, history = services.gateway(conn), services.history()
+receiver_url = settings.webhook_url()
+
+try:
+    current = automation.state(gw, history, project.id, receiver_url)
+except ALError as err:
+    st.error(str(err))
+    st.stop()
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Settings for automatic runs")
+    with st.form("automation_settings"):
+        every = st.number_input("Iterate after every N new annotations", 1, 10_000, current.every, key=W_EVERY)
+        names = sorted(models.MODELS)
+        chosen_model = current.settings.get("model", models.DEFAULT_MODEL)
+        model = st.selectbox(
+            "Model", names, index=names.index(chosen_model) if chosen_model in names else 0, key=W_MODEL
+        )
+        chosen_strategy = current.settings.get("strategy", strategies.DEFAULT_STRATEGY)
+        strategy = st.selectbox(
+            "Query strategy",
+            strategies.STRATEGIES,
+            index=list(strategies.STRATEGIES).index(chosen_strategy),
+            key=W_STRATEGY,
+        )
+        top = st.number_input(
+            "Predictions to upload (0 = every unlabeled task)",
+            0,
+            1_000_000,
+            int(current.settings.get("upload_top", 1000)),
+            key=W_TOP,
+        )
+        if st.form_submit_button("Save", key=W_SAVE):
+            try:
+                automation.save_settings(
+                    history,
+                    project.id,
+                    every=int(every),
+                    settings={"model": model, "strategy": strategy, "upload_top": int(top)},
+                )
+                st.success("Saved: the receiver uses these settings from the next trigger on.")
+            except ALError as err:
+                st.error(str(err))
+    st.metric(
+        "Annotations counted since the last automatic run", current.counted, help=f"A run starts at {current.every}."
+    )
+
+with right:
+    st.subheader("Webhook in Label Studio")
+    st.markdown(f"Receiver: `{md(receiver_url)}` (started by `make run`; secret sent in the `X-AL-Secret` header).")
+    if current.webhooks:
+        st.success(f"Registered on project {project.id} (webhook #{current.webhooks[0].id}).")
+        if st.button("Remove the webhook", key=W_REMOVE):
+            try:
+                automation.remove(gw, project.id, receiver_url)
+                st.rerun()
+            except ALError as err:
+                st.error(str(err))
+    else:
+        st.info("Not registered: Label Studio does not call the receiver for this project yet.")
+        if st.button("Register the webhook", type="primary", key=W_REGISTER):
+            try:
+                automation.register(gw, project.id, receiver_url, settings.webhook_secret() or "")
+                st.rerun()
+            except ALError as err:
+                st.error(str(err))
+    st.caption(
+        "A local Label Studio started by `make run` accepts webhooks to 127.0.0.1. A remote one refuses "
+        "loopback addresses (SSRF protection): run the receiver where it can reach it and set AL_WEBHOOK_URL."
+    )
+
+st.subheader("Recent automatic runs")
+if not current.triggers:
+    st.info("No automatic run yet. Register the webhook, then label tasks in Label Studio ('Label All Tasks').")
+else:
+    rows = [
+        {
+            "at (UTC)": e.at.strftime("%Y-%m-%d %H:%M:%S"),
+            "outcome": e.detail.get("outcome", ""),
+            "model version": e.detail.get("model_version", ""),
+            "labels": e.detail.get("n_labeled"),
+            "annotations": e.detail.get("annotations"),
+            "seconds": e.detail.get("seconds"),
+            "error": e.detail.get("error", ""),
+        }
+        for e in current.triggers
+    ]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")

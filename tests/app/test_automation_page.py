@@ -1,0 +1,43 @@
+"""AppTest of the Automation page against the real Label Studio."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from al_core import settings
+from al_core.gateway import Gateway
+from al_core.history import History
+from al_core.label_config import TEMPLATES
+
+
+def _app(label_studio, monkeypatch, project_id: int) -> AppTest:
+    monkeypatch.setenv("LABEL_STUDIO_URL", label_studio.url)
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", label_studio.api_key)
+    monkeypatch.setenv("AL_WEBHOOK_URL", "http://127.0.0.1:8765/webhook")
+    at = AppTest.from_file("app.py", default_timeout=120)
+    at.query_params["project"] = str(project_id)
+    at.run()
+    at.switch_page("pages/automation.py").run()
+    assert not at.exception
+    return at
+
+
+def test_register_save_and_remove(label_studio, gateway: Gateway, unique_title: str, monkeypatch) -> None:
+    project = gateway.create_project(unique_title, TEMPLATES["sentiment"])
+    at = _app(label_studio, monkeypatch, project.id)
+    assert any("Not registered" in i.value for i in at.info)
+    at.button(key="w_auto_register").click().run()
+    assert not at.exception
+    hooks = gateway.list_webhooks(project.id)
+    assert [h.url for h in hooks] == [settings.webhook_url()]
+    assert any("Registered on project" in s.value for s in at.success)
+
+    at.number_input(key="w_auto_every").set_value(3)
+    at.selectbox(key="w_auto_strategy").set_value("entropy")
+    at.button(key="w_auto_save").click().run()
+    assert not at.exception
+    saved = History(settings.db_url()).automation(project.id)
+    assert saved.every == 3 and saved.settings["strategy"] == "entropy"
+
+    at.button(key="w_auto_remove").click().run()
+    assert not at.exception and gateway.list_webhooks(project.id) == []
