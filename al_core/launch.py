@@ -53,7 +53,7 @@ def main() -> int:
         receiver = _start_receiver(env)
         if receiver:
             children.append(receiver)
-        cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1"]
+        cmd = [sys.executable, "-m", "ui.serve", "run", "app.py", "--server.address", "127.0.0.1"]
         cmd += ["--server.port", "8501", "--server.headless", "true"]
         _say("Dashboard: http://127.0.0.1:8501  (Ctrl-C stops everything started here)")
         app = subprocess.Popen(cmd, env=env, cwd=str(settings.PROJECT_ROOT))

@@ -42,7 +42,7 @@ elif default is None:
 
 default_url = default.url if default else "http://127.0.0.1:8080"
 use_default_key = default is not None and not team_mode
-with st.form("connect", border=True):
+with st.form("connect", border=True, clear_on_submit=True):  # the typed key does not stay in the page
     st.text_input("Label Studio URL", value=default_url, key=state.W_CONNECT_URL)
     st.text_input(
         "API key",

@@ -46,16 +46,3 @@ def make_app() -> Callable[..., AppTest]:
         return at
 
     return make
-
-
-# TEMP-DEV-OVERRIDE (remove before handing over)
-@pytest.fixture(scope="session")
-def label_studio() -> Connection:
-    return Connection("http://127.0.0.1:8090", "0123456789abcdef0123456789abcdef01234567", "local server")
-
-
-@pytest.fixture(scope="session")
-def gateway(label_studio: Connection):
-    from al_core.gateway import Gateway
-
-    return Gateway(label_studio.url, label_studio.api_key)

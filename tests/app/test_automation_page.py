@@ -8,13 +8,14 @@ from al_core import settings
 from al_core.gateway import Gateway
 from al_core.history import History
 from al_core.label_config import TEMPLATES
+from al_core.settings import PROJECT_ROOT
 
 
 def _app(label_studio, monkeypatch, project_id: int) -> AppTest:
     monkeypatch.setenv("LABEL_STUDIO_URL", label_studio.url)
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", label_studio.api_key)
     monkeypatch.setenv("AL_WEBHOOK_URL", "http://127.0.0.1:8765/webhook")
-    at = AppTest.from_file("app.py", default_timeout=120)
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
     at.query_params["project"] = str(project_id)
     at.run()
     at.switch_page("pages/automation.py").run()
