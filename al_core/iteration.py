@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from al_core import evaluation, labels, models, strategies, versions
-from al_core.errors import ALError, ConfigError
+from al_core.errors import ALError, AuthenticationFailed, ConfigError, LabelStudioError, NotFound
 from al_core.gateway import UNCERTAINTY_SAMPLING, Gateway
 from al_core.history import History, IterationRecord
 from al_core.label_config import LabelSpec, parse_label_config, prediction_result
@@ -93,7 +93,12 @@ def run_iteration(
         ALError: the iteration failed; it is recorded as failed and the queue is unchanged.
     """
     settings = settings or IterationSettings()
-    gateway.get_project(project_id)  # a wrong key or project fails here, before anything is recorded
+    try:  # a wrong key or project fails here, before anything is recorded for a project one cannot see
+        gateway.get_project(project_id)
+    except (AuthenticationFailed, NotFound):
+        raise
+    except LabelStudioError:
+        pass  # unreachable or failing server: the run below fails and is recorded as failed
     with history.run_lock(project_id, owner or settings.trigger) as lock:
         record = history.start_iteration(project_id, 0, _settings_json(settings), settings.trigger)
         timer = StepTimer(on_progress)

@@ -44,8 +44,8 @@ class Receiver:
     gateway_factory: Callable[[], Gateway]
     secret: str
     every: int = 10
-    quiet_seconds: float = 2.0
-    max_wait: float = 30.0
+    quiet_seconds: float = 5.0  # a burst is over when no annotation arrived for this long
+    max_wait: float = 120.0  # ... or at the latest this long after the threshold was reached
     _last_seen: dict[int, float] = field(default_factory=dict)
     _running: set[int] = field(default_factory=set)
     _guard: threading.Lock = field(default_factory=threading.Lock)

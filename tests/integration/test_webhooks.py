@@ -62,12 +62,24 @@ def _automated_project(gateway: Gateway, history: History, receiver: str, title:
     return project, GoldAnnotator(gateway, project.id, sample_gold().get)
 
 
-def _wait_idle(history: History, project_id: int, *, triggers: int, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
+def _wait_idle(history: History, project_id: int, *, triggers: int, settled: bool = True, timeout: float = 300) -> None:
+    """Wait for ``triggers`` finished automatic runs; ``settled``: and for the counter to stay below N with
+    nothing running for longer than the receiver's quiet period (so no further run is pending)."""
+    deadline, calm_since = time.monotonic() + timeout, None
     while time.monotonic() < deadline:
         running = [it for it in history.iterations(project_id) if it.status == "running"]
-        if len(history.events(project_id, "trigger")) >= triggers and not running:
+        auto = history.automation(project_id)
+        done = len(history.events(project_id, "trigger")) >= triggers and not running
+        if done and settled:
+            done = auto is not None and auto.counted < auto.every
+        if not done:
+            calm_since = None
+        elif not settled:
             return
+        else:
+            calm_since = calm_since or time.monotonic()
+            if time.monotonic() - calm_since > 8:
+                return
         time.sleep(0.5)
     raise AssertionError(f"no {triggers} finished automatic iteration(s) within {timeout} s")
 
@@ -76,7 +88,6 @@ def test_n_annotations_cause_exactly_one_iteration(gateway: Gateway, history: Hi
     project, annotator = _automated_project(gateway, history, receiver, "webhook exactly one", every=5)
     annotator.label(5)
     _wait_idle(history, project.id, triggers=1)
-    time.sleep(3)  # nothing else may start
     runs = [it for it in history.iterations(project.id) if it.trigger == "webhook"]
     assert [r.status for r in runs] == ["succeeded"]
     assert gateway.get_project(project.id).model_version == runs[0].model_version
@@ -115,8 +126,6 @@ def test_a_burst_never_overlaps_and_ends_trained_on_everything(
     project, annotator = _automated_project(gateway, history, receiver, "webhook burst", every=10)
     annotator.label(50)
     _wait_idle(history, project.id, triggers=1)
-    time.sleep(4)
-    _wait_idle(history, project.id, triggers=1)
     runs = [it for it in history.iterations(project.id) if it.trigger == "webhook"]
     assert runs and all(r.status == "succeeded" for r in runs)
     for earlier, later in zip(runs, runs[1:], strict=False):
@@ -132,7 +141,7 @@ def test_the_receiver_survives_label_studio_being_down(
     proxy.down()
     try:
         annotator.label(5)  # Label Studio itself is up and delivers; the receiver cannot reach it
-        _wait_idle(history, project.id, triggers=1, timeout=120)
+        _wait_idle(history, project.id, triggers=1, settled=False)
     finally:
         proxy.up()
     failed = history.iterations(project.id)
