@@ -4,7 +4,7 @@ VENV := .venv
 LS_VENV := .venv-labelstudio
 PIP_FLAGS := --disable-pip-version-check -q
 
-.PHONY: run test install labelstudio lint format bench clean
+.PHONY: run test install labelstudio browser format clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (set PYTHON=...).")'
@@ -28,7 +28,14 @@ run: install
 	@if [ -z "$$LABEL_STUDIO_URL" ]; then $(MAKE) --no-print-directory labelstudio; fi
 	$(VENV)/bin/python -m al_core.launch
 
-test: install labelstudio
+# Debian's chromium for the real-browser test (Playwright drives it; no browser download).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then echo "Installing Debian's chromium ..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "The browser test needs Debian's chromium: sudo apt-get install chromium"; exit 1; fi; fi
+
+test: install labelstudio browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	@$(VENV)/bin/python -m pytest $(PYTEST_ARGS); rc=$$?; \
