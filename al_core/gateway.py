@@ -309,10 +309,14 @@ class Gateway:
         project_id: int,
         predictions: Sequence[dict[str, Any]],
         *,
-        chunk_size: int = 2000,
+        chunk_size: int = 10_000,
         on_progress: Progress | None = None,
     ) -> int:
         """Bulk-import predictions in chunks and check that every one was created.
+
+        Few, large requests: with its default flags Label Studio 1.23 updates the counters of EVERY task
+        of the project on each import request (measured on 20,000 tasks: 1,300 predictions in one request
+        8.6 s, in seven requests 39.5 s), so the fixed cost per request dominates.
 
         Raises LabelStudioError when Label Studio created fewer than it was sent (it drops invalid
         predictions silently), naming the counts.

