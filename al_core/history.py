@@ -158,7 +158,7 @@ class History:
 
     # -- iterations --------------------------------------------------------------------------------
     def start_iteration(
-        self, project_id: int, n_labeled: int, settings: dict[str, Any], trigger: str
+        self, project_id: int, n_labeled: int | None, settings: dict[str, Any], trigger: str
     ) -> IterationRecord:
         """Create a 'running' iteration with the next unique, sortable version name (``al-0007-n350``)."""
         with self._session() as s:
@@ -172,7 +172,8 @@ class History:
             row = IterationRow(
                 project_id=project_id,
                 number=number,
-                model_version=f"al-{number:04d}",  # completed with -n<labels> once the labels are read
+                # ``al-0007`` until the labels are read (then ``name_version``), or ``al-0007-n350`` when known
+                model_version=f"al-{number:04d}" if n_labeled is None else f"al-{number:04d}-n{n_labeled}",
                 status="running",
                 trigger=trigger,
                 settings=settings,

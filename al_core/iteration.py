@@ -100,7 +100,7 @@ def run_iteration(
     except LabelStudioError:
         pass  # unreachable or failing server: the run below fails and is recorded as failed
     with history.run_lock(project_id, owner or settings.trigger) as lock:
-        record = history.start_iteration(project_id, 0, _settings_json(settings), settings.trigger)
+        record = history.start_iteration(project_id, None, _settings_json(settings), settings.trigger)
         timer = StepTimer(on_progress)
         try:
             result = _iterate(

@@ -216,8 +216,21 @@ def _iteration(gateway: Gateway, history: Any, project_id: int, settings: Any) -
     }
 
 
-def ours(gateway: Gateway, project_id: int) -> dict[str, Any]:
-    """Every task uploaded, then default, then default again after 20 more annotations (taken from /next)."""
+class OneRequestUploads(Gateway):
+    """What-if (``--what-if``): the engine's prediction uploads sent in ONE request instead of chunks of 2,000.
+
+    Label Studio 1.23's import endpoint recounts the counters of EVERY task of the project once per request
+    (``data_import/api.py::_create_legacy`` -> ``update_tasks_counters(all project tasks)``), so the number
+    of requests, not of predictions, dominates an upload on a big project.
+    """
+
+    def import_predictions(self, project_id: int, predictions: Any, **kwargs: Any) -> int:
+        return super().import_predictions(project_id, predictions, **{**kwargs, "chunk_size": max(len(predictions), 1)})
+
+
+def ours(gateway: Gateway, project_id: int, what_if: Gateway | None = None) -> dict[str, Any]:
+    """Every task uploaded, then default, then default again after 20 more annotations (taken from /next);
+    then, with a ``what_if`` gateway (e.g. ``OneRequestUploads``), every task uploaded through it."""
     from al_core.history import History
     from al_core.iteration import IterationSettings
     from al_core.settings import db_url
@@ -231,7 +244,11 @@ def ours(gateway: Gateway, project_id: int) -> dict[str, Any]:
         GoldAnnotator(gateway, project_id, sample_gold().get).label(MORE_LABELS)
         log.info("ours, default settings after %d more annotations", MORE_LABELS)
         repeat = _iteration(gateway, history, project_id, IterationSettings())
-    return {"full": full, "default": default, "repeat": repeat, "peak_rss_mb": round(rss.peak / 2**20, 1)}
+    out = {"full": full, "default": default, "repeat": repeat, "peak_rss_mb": round(rss.peak / 2**20, 1)}
+    if what_if is not None:
+        log.info("what-if: every unlabeled task uploaded through %s", type(what_if).__name__)
+        out["what_if_one_request"] = _iteration(what_if, history, project_id, IterationSettings(upload_top=0))
+    return out
 
 
 # -- orchestration -----------------------------------------------------------------------------------------
@@ -266,7 +283,9 @@ def _version(url: str) -> str:
         return "?"
 
 
-def run(pool: int, labeled: int, example_sample: int = 300, keep: bool = False) -> dict[str, Any]:
+def run(
+    pool: int, labeled: int, example_sample: int = 300, keep: bool = False, what_if: bool = False
+) -> dict[str, Any]:
     """Run the whole benchmark and return the JSON result (see the module docstring)."""
     started, setup = time.perf_counter(), Timer()
     tmp = Path(tempfile.mkdtemp(prefix="al-bench-latency-"))
@@ -285,7 +304,7 @@ def run(pool: int, labeled: int, example_sample: int = 300, keep: bool = False) 
         gc.collect()
         log.info("The REST floor")
         floor = rest_floor(gateway, project_id)
-        mine = ours(gateway, project_id)
+        mine = ours(gateway, project_id, OneRequestUploads(url, key, timeout=120) if what_if else None)
         version = _version(url)
     finally:
         if server is not None:
@@ -313,6 +332,8 @@ def run(pool: int, labeled: int, example_sample: int = 300, keep: bool = False) 
         "setup_s": {**setup.s, **built},
         "process_maxrss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "label_studio": version,
+        # Label Studio reads feature flags from its environment, which the server started here inherits.
+        "server_flags": {k: v for k, v in os.environ.items() if k.startswith(("fflag_", "ff_", "feat_"))},
         "engine": _engine(),
         "machine": {**at_start, "loadavg_end": [round(x, 2) for x in os.getloadavg()]},
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -342,6 +363,10 @@ def markdown(r: dict[str, Any]) -> str:
             + ", ".join(f"{k} {v:.2f}" for k, v in ex["steps"].items())),
         row("REST floor", r["floor_s"], ", ".join(f"{k} {v:.2f}" for k, v in fl["steps"].items())),
     ]  # fmt: skip
+    if "what_if_one_request" in mine:
+        one = mine["what_if_one_request"]
+        lines.append(row("what-if: ours, every task, uploads in ONE request", one["wall_s"],
+                         ", ".join(f"{k} {v:.2f}" for k, v in one["steps"].items())))  # fmt: skip
     repeat_ratio = r["ours_repeat_s"] / r["ours_default_s"]
     lines += [
         "",
@@ -362,12 +387,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--example-sample", type=int, default=300, help="create_prediction calls actually timed")
     parser.add_argument("--json", help="write the result here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data dir (server data, history)")
+    parser.add_argument("--what-if", action="store_true", help="also: every task uploaded in one request")
     args = parser.parse_args(argv)
     if args.example_sample < 200 or args.labeled < 2 or args.pool <= args.labeled:
         parser.error("need --example-sample >= 200, --labeled >= 2 and --pool > --labeled")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would drown the steps
-    result = run(args.pool, args.labeled, args.example_sample, args.keep)
+    result = run(args.pool, args.labeled, args.example_sample, args.keep, args.what_if)
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1), encoding="utf-8")
     print(markdown(result))
