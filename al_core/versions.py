@@ -7,17 +7,20 @@ a crashed pruner simply resumes (what to delete is derived from Label Studio and
 
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from al_core import settings
-from al_core.errors import NotFound
+from al_core.errors import ALError, NotFound
 from al_core.gateway import Gateway
 from al_core.history import History
 
 VERSION_PREFIX = "al-"
+log = logging.getLogger(__name__)
 
 
 def version_dir(project_id: int, version: str) -> Path:
@@ -80,6 +83,23 @@ def prune_versions(gateway: Gateway, history: History, project_id: int, keep: in
         history.add_event(project_id, "prune", {"version": version, "state": "done"})
         pruned.append(version)
     return pruned
+
+
+def prune_in_background(gateway: Gateway, history: History, project_id: int, keep: int = 3) -> threading.Thread:
+    """Prune in a daemon thread after a successful switch; progress and failures go to the history."""
+
+    def work() -> None:
+        try:
+            prune_versions(gateway, history, project_id, keep)
+        except ALError as err:
+            try:
+                history.add_event(project_id, "prune", {"state": "failed", "error": str(err)})
+            except ALError:
+                log.warning("Pruning project %s failed and could not be recorded: %s", project_id, err)
+
+    thread = threading.Thread(target=work, name=f"prune-project-{project_id}", daemon=True)
+    thread.start()
+    return thread
 
 
 def rollback(gateway: Gateway, history: History, project_id: int, version: str, *, who: str = "") -> None:

@@ -28,6 +28,7 @@ from al_core.errors import ALError, ConfigError, IterationLocked
 from al_core.gateway import Gateway
 from al_core.history import History
 from al_core.iteration import IterationSettings, run_iteration
+from al_core.versions import prune_in_background
 
 log = logging.getLogger("al_core.webhooks")
 SECRET_HEADER = "X-AL-Secret"
@@ -46,6 +47,7 @@ class Receiver:
     every: int = 10
     quiet_seconds: float = 5.0  # a burst is over when no annotation arrived for this long
     max_wait: float = 120.0  # ... or at the latest this long after the threshold was reached
+    prune: bool = True  # prune old versions' predictions in the background after a successful run
     _last_seen: dict[int, float] = field(default_factory=dict)
     _running: set[int] = field(default_factory=set)
     _guard: threading.Lock = field(default_factory=threading.Lock)
@@ -112,8 +114,11 @@ class Receiver:
         detail: dict[str, Any] = {"annotations": taken}
         ok = True
         try:
-            result = self._iterate_waiting_for_lock(project_id, _settings(stored))
+            settings = _settings(stored)
+            result = self._iterate_waiting_for_lock(project_id, settings)
             detail.update(outcome="succeeded", model_version=result.model_version, n_labeled=result.n_labeled)
+            if self.prune:
+                prune_in_background(self.gateway_factory(), self.history, project_id, settings.keep_versions)
         except ALError as err:
             # Those annotations still count: the next webhook call triggers a new attempt.
             self.history.count_back(project_id, taken)

@@ -220,6 +220,8 @@ if st.button("Run iteration", key=state.W_RUN, type="primary", icon=":material/p
     result = run(conn, hist, project, iteration_settings)
     if result is not None:
         st.session_state[state.LAST_RESULT][project.id] = result
+        # Old versions' predictions go in the background after a successful switch (Label Studio is slow).
+        services.start_prune(services.gateway(conn), hist, project.id, iteration_settings.keep_versions)
         st.rerun()  # every part of the page (evaluation set, serving version, history) shows the new state
 last = st.session_state[state.LAST_RESULT].get(project.id)
 if last is not None:

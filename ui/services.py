@@ -192,16 +192,4 @@ def settle_project(available: list[Project]) -> str | None:
 # -- background work ----------------------------------------------------------------------------------
 def start_prune(gw: Gateway, hist: History, project_id: int, keep: int) -> threading.Thread:
     """Prune old versions' predictions in a daemon thread; progress and failures go to the history."""
-
-    def work() -> None:
-        try:
-            versions.prune_versions(gw, hist, project_id, keep)
-        except ALError as err:
-            try:
-                hist.add_event(project_id, "prune", {"state": "failed", "error": str(err)})
-            except ALError:
-                log.warning("Pruning project %s failed and could not be recorded: %s", project_id, err)
-
-    thread = threading.Thread(target=work, name=f"prune-project-{project_id}", daemon=True)
-    thread.start()
-    return thread
+    return versions.prune_in_background(gw, hist, project_id, keep)
