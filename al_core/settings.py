@@ -69,6 +69,11 @@ def webhook_url() -> str:
     return os.environ.get("AL_WEBHOOK_URL") or f"http://127.0.0.1:{WEBHOOK_PORT}/webhook"
 
 
+def local_stack() -> bool:
+    """True under ``make run`` with its own local Label Studio and webhook receiver (``AL_LOCAL_SERVER=1``)."""
+    return os.environ.get("AL_LOCAL_SERVER") == "1"
+
+
 def team_mode() -> bool:
     """``AL_TEAM_MODE=1``: each browser must enter its own API key; the environment key is not used."""
     return os.environ.get("AL_TEAM_MODE", "").strip().lower() in {"1", "true", "yes", "on"}

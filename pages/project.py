@@ -118,6 +118,8 @@ def create(conn: Connected) -> None:
         services.refresh()
         services.select_project(project.id)
         state.flash("success", f"Created project {md(project.title)} (#{project.id}). Next: import tasks.")
+        if note := services.automate_new_project(conn, project.id):
+            state.flash("info", note)
         st.rerun()
 
 
@@ -219,6 +221,8 @@ def sample_data(conn: Connected, project: Project | None, spec: LabelSpec | None
         services.refresh()
         services.select_project(created.id)
         state.flash("success", f"Created {md(created.title)} (#{created.id}) with {created.task_number:,} tasks.")
+        if note := services.automate_new_project(conn, created.id):
+            state.flash("info", note)
         st.rerun()
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from al_core import settings, versions
+from al_core import automation, settings, versions
 from al_core.errors import ALError
 from al_core.gateway import Gateway, server_health
 from al_core.history import History
@@ -193,3 +193,15 @@ def settle_project(available: list[Project]) -> str | None:
 def start_prune(gw: Gateway, hist: History, project_id: int, keep: int) -> threading.Thread:
     """Prune old versions' predictions in a daemon thread; progress and failures go to the history."""
     return versions.prune_in_background(gw, hist, project_id, keep)
+
+
+def automate_new_project(conn: Connected, project_id: int) -> str | None:
+    """Under ``make run`` (local Label Studio + receiver), register the webhook of a project created here,
+    so labeling alone makes new versions appear. Returns a note for the user, or None elsewhere."""
+    if not settings.local_stack():
+        return None
+    try:
+        automation.register(gateway(conn), project_id, settings.webhook_url(), settings.webhook_secret() or "")
+    except ALError as err:
+        return f"Automatic iterations are off for this project: {err}"
+    return f"Automatic iterations are on: every {automation.DEFAULT_EVERY} new annotations retrain (Automation page)."

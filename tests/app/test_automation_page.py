@@ -42,3 +42,22 @@ def test_register_save_and_remove(label_studio, gateway: Gateway, unique_title: 
 
     at.button(key="w_auto_remove").click().run()
     assert not at.exception and gateway.list_webhooks(project.id) == []
+
+
+def test_under_make_run_a_new_project_is_automated(
+    label_studio, gateway: Gateway, unique_title: str, monkeypatch
+) -> None:
+    """``make run`` sets AL_LOCAL_SERVER=1: projects created in the dashboard get the receiver's webhook."""
+    monkeypatch.setenv("AL_LOCAL_SERVER", "1")
+    monkeypatch.setenv("LABEL_STUDIO_URL", label_studio.url)
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", label_studio.api_key)
+    monkeypatch.setenv("AL_WEBHOOK_URL", "http://127.0.0.1:8765/webhook")
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("pages/project.py").run()
+    at.text_input(key="w_new_title").set_value(unique_title).run()
+    at.button(key="w_create_project").click().run()
+    assert not at.exception
+    project = next(p for p in gateway.list_projects() if p.title == unique_title)
+    assert [h.url for h in gateway.list_webhooks(project.id)] == ["http://127.0.0.1:8765/webhook"]
+    assert any("Automatic iterations are on" in i.value for i in at.info)
