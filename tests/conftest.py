@@ -4,10 +4,13 @@ port with a temporary data dir; if it cannot start, the run fails and shows the 
 from __future__ import annotations
 
 import socket
+import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from al_core.gateway import Gateway
@@ -16,6 +19,23 @@ from al_core.settings import Connection
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_CSV = ROOT / "al_core" / "sample_data" / "clinc150_banking.csv"
+
+
+def start_service(
+    cmd: list[str], env: dict[str, str], health_url: str, what: str, timeout: float = 90
+) -> subprocess.Popen:
+    """Start a subprocess of ours (app, receiver) and wait until ``health_url`` answers 200, or fail with its output."""
+    proc = subprocess.Popen(cmd, cwd=str(ROOT), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if httpx.get(health_url, timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    proc.kill()
+    pytest.fail(f"{what} did not start:\n{proc.stdout.read().decode(errors='replace')}", pytrace=False)
 
 
 def free_port() -> int:

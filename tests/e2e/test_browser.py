@@ -8,19 +8,17 @@ of each page go to the git-ignored ``artifacts/e2e/``.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from al_core.gateway import Gateway
 from al_core.sample import GoldAnnotator, sample_gold
 from al_core.settings import PROJECT_ROOT
-from tests.conftest import free_port
+from tests.conftest import free_port, start_service
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = PROJECT_ROOT / "artifacts" / "e2e"
@@ -36,17 +34,8 @@ def app_url() -> Iterator[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LABEL_STUDIO_")}
     cmd = [sys.executable, "-m", "ui.serve", "run", "app.py", "--server.port", str(port)]
     cmd += ["--server.headless", "true", "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"]
-    proc = subprocess.Popen(cmd, cwd=str(PROJECT_ROOT), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            if httpx.get(url + "/_stcore/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail(f"streamlit did not start:\n{proc.stdout.read().decode()}")
+    proc = start_service(cmd, env, url + "/_stcore/health", "the dashboard")
     yield url
     proc.terminate()
     proc.wait(timeout=15)

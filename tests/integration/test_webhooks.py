@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -15,8 +14,8 @@ import pytest
 from al_core.gateway import Gateway
 from al_core.history import History
 from al_core.sample import GoldAnnotator, create_sample_project, sample_gold
-from al_core.settings import PROJECT_ROOT, db_url
-from tests.conftest import free_port
+from al_core.settings import db_url
+from tests.conftest import free_port, start_service
 from tests.faultproxy import FaultProxy
 
 SECRET = "test-webhook-secret-3f9a"
@@ -34,17 +33,8 @@ def receiver(label_studio, proxy: FaultProxy) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "LABEL_STUDIO_URL": proxy.url, "LABEL_STUDIO_API_KEY": label_studio.api_key}
     cmd = [sys.executable, "-m", "al_core", "serve-webhooks", "--port", str(port), "--secret", SECRET, "--every", "10"]
-    proc = subprocess.Popen(cmd, env=env, cwd=str(PROJECT_ROOT), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if httpx.get(url + "/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail(f"the webhook receiver did not start:\n{proc.stdout.read().decode()}")
+    proc = start_service(cmd, env, url + "/health", "the webhook receiver")
     yield url + "/webhook"
     proc.terminate()
     proc.wait(timeout=10)
