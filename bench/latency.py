@@ -363,7 +363,8 @@ def markdown(r: dict[str, Any]) -> str:
     steps = ", ".join(f"{k} {v:.2f}" for k, v in r["ours_steps"].items())
     lines = [
         f"Pool {r['pool']:,} tasks, {r['labeled']} labeled; Label Studio {r['label_studio']}; engine {r['engine']}; "
-        f"{r['date']}; load average {r['machine']['loadavg']} -> {r['machine']['loadavg_end']}.",
+        f"{r['date']}; load average {r['machine']['loadavg']} -> {r['machine']['loadavg_end']}; "
+        f"server flags {r.get('server_flags')}.",
         "",
         "| what | seconds | notes |",
         "|---|---|---|",
