@@ -115,12 +115,17 @@ def create(conn: Connected) -> None:
             return
         if control:
             st.session_state[state.CONTROLS][project.id] = control
-        services.refresh()
-        services.select_project(project.id)
-        state.flash("success", f"Created project {md(project.title)} (#{project.id}). Next: import tasks.")
-        if note := services.automate_new_project(conn, project.id):
-            state.flash("info", note)
-        st.rerun()
+        opened(conn, project.id, f"Created project {md(project.title)} (#{project.id}). Next: import tasks.")
+
+
+def opened(conn: Connected, project_id: int, message: str) -> None:
+    """After creating a project here: select it, automate it under ``make run``, say so, rerun."""
+    services.refresh()
+    services.select_project(project_id)
+    state.flash("success", message)
+    if note := services.automate_new_project(conn, project_id):
+        state.flash("info", note)
+    st.rerun()
 
 
 def import_file(conn: Connected, project: Project, spec: LabelSpec) -> None:
@@ -218,12 +223,7 @@ def sample_data(conn: Connected, project: Project | None, spec: LabelSpec | None
         except ALError as err:
             st.error(str(err))
             return
-        services.refresh()
-        services.select_project(created.id)
-        state.flash("success", f"Created {md(created.title)} (#{created.id}) with {created.task_number:,} tasks.")
-        if note := services.automate_new_project(conn, created.id):
-            state.flash("info", note)
-        st.rerun()
+        opened(conn, created.id, f"Created {md(created.title)} (#{created.id}) with {created.task_number:,} tasks.")
 
 
 def queue_order(conn: Connected, project: Project) -> None:
