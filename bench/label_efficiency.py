@@ -1,15 +1,10 @@
 """Label efficiency: how many labels does each query strategy need? Simulated with an oracle.
 
-For each seed the data is split 75/25 (stratified) into a training split (the pool) and a test set. A
-small random start is labeled, then batches chosen by the strategy are labeled until the budget; after
-every batch the model is refitted and measured on the test set. Everything that decides the science is
-the app's own code: ``models.fit_model``, ``strategies.informativeness`` / ``diverse_order`` and
-``evaluation.measure``; only the oracle (the gold label) and the loop live here.
+The command line of ``al_core.simulation`` (the engine, shared with the Strategy lab page): it reads
+``text,label`` CSVs, runs every strategy on every seed and writes JSON, a plot and a Markdown table.
 
     python -m bench.label_efficiency --data DIR_OR_CSV [--budget 1000] [--batch 20] [--seeds 3]
         [--json OUT] [--plot OUT.html] [--jobs 2]
-
-The Strategy lab page calls ``simulate`` and ``run_dataset`` (both take a progress callback).
 """
 
 from __future__ import annotations
@@ -20,234 +15,37 @@ import json
 import logging
 import sys
 import time
-import warnings
-from collections import Counter
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from sklearn.model_selection import train_test_split
-
-from al_core import evaluation, models, strategies
+from al_core import models
 from al_core.errors import ConfigError, NotEnoughData
+from al_core.simulation import (  # re-exported: bench.label_efficiency's names keep working
+    ALL_STRATEGIES,
+    DIVERSITY,
+    TEST_SIZE,
+    Point,
+    Progress,
+    area,
+    full_accuracy,
+    label_grid,
+    labels_to_reach,
+    run_dataset,
+    simulate,
+    split,
+    summarize,
+)
+from al_core.simulation_charts import figure
 
 log = logging.getLogger("bench.label_efficiency")
 
-Progress = Callable[[int, int, str], None]  # (done, total, message)
-Point = tuple[int, float, float]  # (labels, test accuracy, test macro-F1)
-DIVERSITY = "margin+diversity"
-ALL_STRATEGIES: tuple[str, ...] = (*strategies.STRATEGIES, DIVERSITY)
 DEFAULT_DATA = Path(models.__file__).resolve().parent / "sample_data"
-TEST_SIZE = 0.25
-
-
-def split(texts: Sequence[str], labels: Sequence[str], seed: int) -> tuple[list, list, list, list]:
-    """(train texts, test texts, train labels, test labels): 75/25, stratified when every class has 2+ rows."""
-    stratify = list(labels) if min(Counter(labels).values()) >= 2 else None
-    train_x, test_x, train_y, test_y = train_test_split(
-        list(texts), list(labels), test_size=TEST_SIZE, random_state=seed, stratify=stratify
-    )
-    return train_x, test_x, train_y, test_y
-
-
-def label_grid(n_train: int, budget: int, batch: int, start: int) -> list[int]:
-    """Label counts at which the model is measured: start, start + batch, ..., min(budget, n_train)."""
-    top = min(budget, n_train)
-    first = min(start, top)
-    return [*range(first, top, batch), top]
-
-
-def _check(budget: int, batch: int, start: int, strategy: str | None = None) -> None:
-    for name, value, low in (("budget", budget, 2), ("batch", batch, 1), ("start", start, 2)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ConfigError(f"The '{name}' parameter must be an int in [{low}, inf). Got {value!r} instead.")
-    if strategy is not None and strategy not in ALL_STRATEGIES:
-        raise ConfigError(f"The 'strategy' parameter must be one of {list(ALL_STRATEGIES)}. Got {strategy!r} instead.")
-
-
-def _start(train_y: Sequence[str], start: int, seed: int) -> list[int]:
-    """A random start of ``start`` tasks; the last is swapped for another class if all share one class."""
-    order = np.random.default_rng(seed).permutation(len(train_y))
-    chosen = [int(i) for i in order[:start]]
-    if len({train_y[i] for i in chosen}) < 2:
-        other = next((int(i) for i in order[start:] if train_y[i] != train_y[chosen[0]]), None)
-        if other is None:
-            raise NotEnoughData(f"The training split holds a single class ({train_y[0]!r}); nothing to learn.")
-        chosen[-1] = other
-    return chosen
-
-
-def _query(strategy: str, fitted: models.FittedModel, pool: list[str], k: int, batch: int, state: int) -> np.ndarray:
-    """Positions (in ``pool``) of the next ``k`` tasks to label."""
-    if strategy == "random":
-        # Random needs no model output: skip scoring the pool (same draws as with real probabilities).
-        info = strategies.informativeness("random", np.ones((len(pool), 1)), random_state=state)
-        return np.argsort(-info, kind="stable")[:k]
-    proba = fitted.predict_proba(pool)
-    info = strategies.informativeness("margin" if strategy == DIVERSITY else strategy, proba, random_state=state)
-    if strategy == DIVERSITY:
-        order = strategies.diverse_order(info, fitted.features(pool), batch_size=batch, random_state=state)
-    else:
-        order = np.argsort(-info, kind="stable")
-    return np.asarray(order[:k], dtype=np.intp)
-
-
-def simulate(
-    texts: Sequence[str],
-    labels: Sequence[str],
-    *,
-    strategy: str,
-    budget: int = 1000,
-    batch: int = 20,
-    seed: int = 0,
-    model: str = models.DEFAULT_MODEL,
-    start: int = 20,
-    on_progress: Progress | None = None,
-) -> list[Point]:
-    """Simulate active learning with an oracle; return the learning curve ``[(labels, accuracy, macro_f1)]``.
-
-    Parameters: ``texts``/``labels`` the whole dataset (single-label); ``strategy`` one of
-    ``ALL_STRATEGIES`` (``strategies.STRATEGIES`` plus ``"margin+diversity"``); ``budget`` the last label
-    count; ``batch`` labels per round; ``seed`` fixes the split, the start, the model and random draws;
-    ``model`` a name from ``models.MODELS``; ``start`` the random start's size; ``on_progress(done, total,
-    message)`` after each measured point. Label counts strictly increase; the same arguments give the
-    same numbers. Raises ConfigError on bad parameters, NotEnoughData when the data has a single class.
-    """
-    _check(budget, batch, start, strategy)
-    models.check_model_name(model)
-    train_x, test_x, train_y, test_y = split(texts, labels, seed)
-    classes = sorted(set(labels))
-    grid = label_grid(len(train_x), budget, batch, start)
-    labeled = _start(train_y, grid[0], seed)
-    in_pool = np.ones(len(train_x), dtype=bool)
-    in_pool[labeled] = False
-    curve: list[Point] = []
-    for step, n in enumerate(grid):
-        with warnings.catch_warnings():  # 20 labels of 150 classes: sklearn warns "y could be a regression"
-            warnings.filterwarnings("ignore", message="The number of unique classes", category=UserWarning)
-            fitted = models.fit_model(
-                model, [train_x[i] for i in labeled], [train_y[i] for i in labeled], random_state=seed
-            )
-        measured = evaluation.measure(test_y, fitted.predict(test_x), classes)
-        curve.append((len(labeled), measured.accuracy, measured.macro_f1))
-        if on_progress:
-            on_progress(step + 1, len(grid), f"{strategy}, seed {seed}: {n} labels, accuracy {measured.accuracy:.3f}")
-        if step + 1 < len(grid):
-            pool = np.flatnonzero(in_pool)
-            chosen = _query(
-                strategy, fitted, [train_x[i] for i in pool], grid[step + 1] - n, batch, seed * 10_000 + step
-            )
-            labeled.extend(int(i) for i in pool[chosen])
-            in_pool[pool[chosen]] = False
-    return curve
-
-
-def full_accuracy(
-    texts: Sequence[str], labels: Sequence[str], *, seed: int, model: str = models.DEFAULT_MODEL
-) -> float:
-    """Test accuracy of ``model`` trained on the seed's whole training split (the ceiling)."""
-    train_x, test_x, train_y, test_y = split(texts, labels, seed)
-    fitted = models.fit_model(model, train_x, train_y, random_state=seed)
-    return evaluation.measure(test_y, fitted.predict(test_x), sorted(set(labels))).accuracy
-
-
-def area(curve: Sequence[Sequence[float]], column: int = 1) -> float:
-    """Area under the curve normalized to [0, 1]: mean of ``column`` over the label range (trapezoid)."""
-    n = np.array([p[0] for p in curve], dtype=float)
-    y = np.array([p[column] for p in curve], dtype=float)
-    if len(n) < 2 or n[-1] == n[0]:
-        return float(y.mean())
-    return float(np.trapezoid(y, n) / (n[-1] - n[0]))
-
-
-def labels_to_reach(curve: Sequence[Sequence[float]], target: float) -> int | None:
-    """The first label count whose accuracy is >= ``target``; None when the curve never gets there."""
-    return next((int(p[0]) for p in curve if p[1] >= target), None)
-
-
-def summarize(full: Sequence[float], runs: dict[str, list[list[Point]]]) -> dict[str, Any]:
-    """Average per-seed curves point by point, then AUC, n95 and n99 (against the mean full accuracy)."""
-    ceiling = float(np.mean(full))
-    out: dict[str, Any] = {"full_accuracy": ceiling, "strategies": {}}
-    for name, curves in runs.items():
-        mean = np.mean(np.array(curves, dtype=float), axis=0)
-        curve = [[int(round(n)), float(acc)] for n, acc, _ in mean]
-        f1 = [[int(round(n)), float(value)] for n, _, value in mean]
-        out["strategies"][name] = {
-            "auc": area(curve),
-            "n95": labels_to_reach(curve, 0.95 * ceiling),
-            "n99": labels_to_reach(curve, 0.99 * ceiling),
-            "curve": curve,
-            "auc_macro_f1": area(f1),
-            "curve_macro_f1": f1,
-        }
-    return out
-
-
-def _job(kind: str, texts: list[str], labels: list[str], name: str, seed: int, kw: dict[str, Any]) -> Any:
-    if kind == "full":
-        return full_accuracy(texts, labels, seed=seed, model=kw["model"])
-    return simulate(texts, labels, strategy=name, seed=seed, **kw)
-
-
-def run_dataset(
-    texts: Sequence[str],
-    labels: Sequence[str],
-    *,
-    strategy_names: Sequence[str] = ALL_STRATEGIES,
-    budget: int = 1000,
-    batch: int = 20,
-    seeds: int = 3,
-    model: str = models.DEFAULT_MODEL,
-    start: int = 20,
-    jobs: int = 1,
-    on_progress: Progress | None = None,
-) -> dict[str, Any]:
-    """Every strategy on every seed, plus the full-training-split ceiling; returns the averaged summary.
-
-    Returns ``{"full_accuracy", "strategies": {name: {"auc", "n95", "n99", "curve", ...}}, ...}`` (see
-    ``summarize``). ``jobs`` > 1 runs the (strategy, seed) pairs in that many processes (same numbers).
-    ``on_progress(done, total, message)`` counts measured points (a full-split fit counts as one).
-    Raises ConfigError on bad parameters.
-    """
-    for name in strategy_names:
-        _check(budget, batch, start, name)
-    texts, labels = list(texts), list(labels)
-    kw = {"budget": budget, "batch": batch, "model": model, "start": start}
-    work = [("full", "", s) for s in range(seeds)] + [("run", n, s) for n in strategy_names for s in range(seeds)]
-    n_points = len(label_grid(len(split(texts, labels, 0)[0]), budget, batch, start))
-    sizes = [1 if kind == "full" else n_points for kind, _, _ in work]
-    total, started = sum(sizes), time.perf_counter()
-    results: list[Any] = []
-    if jobs > 1:
-        with ProcessPoolExecutor(jobs) as executor:
-            futures = [executor.submit(_job, kind, texts, labels, name, seed, kw) for kind, name, seed in work]
-            for i, future in enumerate(futures):
-                results.append(future.result())
-                if on_progress:
-                    on_progress(sum(sizes[: i + 1]), total, f"{work[i][1] or 'full split'}, seed {work[i][2]}: done")
-    else:
-        for i, (kind, name, seed) in enumerate(work):
-            done = sum(sizes[:i])
-            if kind == "full":
-                results.append(full_accuracy(texts, labels, seed=seed, model=model))
-                if on_progress:
-                    on_progress(done + 1, total, f"full training split, seed {seed}: accuracy {results[-1]:.3f}")
-                continue
-            step = (lambda d, _t, m, done=done: on_progress(done + d, total, m)) if on_progress else None
-            results.append(simulate(texts, labels, strategy=name, seed=seed, on_progress=step, **kw))
-    runs = {name: results[seeds * (k + 1) : seeds * (k + 2)] for k, name in enumerate(strategy_names)}
-    summary = summarize(results[:seeds], runs)
-    summary.update(
-        n_train=len(split(texts, labels, 0)[0]),
-        n_classes=len(set(labels)),
-        seeds=seeds,
-        params=kw,
-        seconds=round(time.perf_counter() - started, 1),
-    )
-    return summary
+__all__ = [
+    "ALL_STRATEGIES", "DIVERSITY", "TEST_SIZE", "Point", "Progress", "area", "figure", "find_datasets",
+    "full_accuracy", "label_grid", "labels_to_reach", "load_csv", "main", "markdown_table", "run_dataset",
+    "simulate", "split", "summarize", "write_plot",
+]  # fmt: skip
 
 
 def find_datasets(path: str | Path) -> list[tuple[str, Path]]:
@@ -272,29 +70,6 @@ def load_csv(path: str | Path) -> tuple[list[str], list[str]]:
             raise ConfigError(f"{str(path)!r} needs the columns text,label. Got {reader.fieldnames}.")
         rows = [(r["text"], r["label"]) for r in reader if (r["text"] or "").strip() and (r["label"] or "").strip()]
     return [t for t, _ in rows], [lab for _, lab in rows]
-
-
-def figure(results: dict[str, dict[str, Any]]):
-    """Learning curves (test accuracy against labels), one panel per dataset, 95%/99%-of-ceiling lines."""
-    from plotly.subplots import make_subplots
-
-    names = list(results)
-    fig = make_subplots(rows=len(names), cols=1, subplot_titles=names, vertical_spacing=0.25 / max(len(names), 1))
-    colors = dict(zip(ALL_STRATEGIES, ("#7f7f7f", "#1f77b4", "#d62728", "#2ca02c", "#9467bd"), strict=True))
-    for row, name in enumerate(names, start=1):
-        result = results[name]
-        for strategy, data in result["strategies"].items():
-            n, acc = zip(*data["curve"], strict=True)
-            fig.add_scatter(
-                x=n, y=acc, name=f"{strategy} (AUC {data['auc']:.3f})", legendgroup=name, row=row, col=1,
-                line={"color": colors.get(strategy)}, legendgrouptitle_text=name,
-            )  # fmt: skip
-        for share, dash in ((0.95, "dash"), (0.99, "dot")):
-            fig.add_hline(y=share * result["full_accuracy"], line_dash=dash, line_width=1, row=row, col=1)
-        fig.update_xaxes(title_text="labels", row=row, col=1)
-        fig.update_yaxes(title_text="test accuracy", row=row, col=1)
-    fig.update_layout(height=380 * len(names), title="Label efficiency (dashed: 95%, dotted: 99% of full-split)")
-    return fig
 
 
 def write_plot(results: dict[str, dict[str, Any]], path: str | Path) -> list[Path]:

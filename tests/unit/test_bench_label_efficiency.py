@@ -1,4 +1,4 @@
-"""Tests for bench.label_efficiency on a tiny synthetic 3-class dataset (fast: a few small fits each)."""
+"""Tests for bench.label_efficiency, the command line of al_core.simulation (the engine is tested in test_simulation)."""
 
 from __future__ import annotations
 
@@ -32,92 +32,6 @@ def data() -> tuple[list[str], list[str]]:
     return synthetic()
 
 
-@pytest.mark.parametrize("strategy", le.ALL_STRATEGIES)
-def test_simulate_returns_increasing_label_counts(data, strategy: str) -> None:
-    texts, labels = data
-    curve = le.simulate(texts, labels, strategy=strategy, seed=0, **SMALL)
-    counts = [n for n, _, _ in curve]
-    assert counts == [6, 12, 18, 24, 30]
-    assert all(0.0 <= acc <= 1.0 and 0.0 <= f1 <= 1.0 for _, acc, f1 in curve)
-
-
-@pytest.mark.parametrize("strategy", ["random", "margin", le.DIVERSITY])
-def test_same_seed_gives_identical_numbers(data, strategy: str) -> None:
-    texts, labels = data
-    first = le.simulate(texts, labels, strategy=strategy, seed=3, **SMALL)
-    assert le.simulate(texts, labels, strategy=strategy, seed=3, **SMALL) == first
-
-
-def test_budget_beyond_the_training_split_stops_at_its_size(data) -> None:
-    texts, labels = data  # 90 rows: 67 in the training split
-    curve = le.simulate(texts, labels, strategy="margin", budget=1000, batch=20, start=20, seed=0)
-    assert [n for n, _, _ in curve] == [20, 40, 60, 67]
-    assert le.label_grid(67, 1000, 20, 20) == [20, 40, 60, 67]
-
-
-def test_progress_reports_every_point(data) -> None:
-    texts, labels = data
-    calls: list[tuple[int, int, str]] = []
-    le.simulate(texts, labels, strategy="entropy", seed=0, on_progress=lambda d, t, m: calls.append((d, t, m)), **SMALL)
-    assert [(d, t) for d, t, _ in calls] == [(i, 5) for i in range(1, 6)]
-    assert "entropy, seed 0: 30 labels" in calls[-1][2]
-
-
-def test_run_dataset_json_shape(data) -> None:
-    texts, labels = data
-    result = le.run_dataset(texts, labels, seeds=1, **TINY)
-    json.loads(json.dumps(result))  # serializable as is
-    assert 0.0 <= result["full_accuracy"] <= 1.0
-    assert set(result["strategies"]) == set(le.ALL_STRATEGIES)
-    for entry in result["strategies"].values():
-        assert {"auc", "n95", "n99", "curve"} <= set(entry)
-        assert 0.0 <= entry["auc"] <= 1.0
-        assert all(n is None or isinstance(n, int) for n in (entry["n95"], entry["n99"]))
-        assert [n for n, _ in entry["curve"]] == [6, 12]
-        assert all(isinstance(n, int) and isinstance(acc, float) for n, acc in entry["curve"])
-
-
-def test_run_dataset_averages_seeds_and_parallel_runs_agree(data) -> None:
-    texts, labels = data
-    serial = le.run_dataset(texts, labels, strategy_names=["margin"], seeds=2, **TINY)
-    curves = [le.simulate(texts, labels, strategy="margin", seed=s, **TINY) for s in range(2)]
-    expected = [(a[1] + b[1]) / 2 for a, b in zip(*curves, strict=True)]
-    np.testing.assert_allclose([acc for _, acc in serial["strategies"]["margin"]["curve"]], expected)
-    parallel = le.run_dataset(texts, labels, strategy_names=["margin"], seeds=2, jobs=2, **TINY)
-    assert parallel["strategies"] == serial["strategies"]
-    assert parallel["full_accuracy"] == serial["full_accuracy"]
-
-
-def test_n95_and_n99_on_a_hand_made_curve() -> None:
-    curve = [(10, 0.5, 0.4), (20, 0.86, 0.8), (30, 0.895, 0.85), (40, 0.9, 0.9)]
-    result = le.summarize([0.9], {"hand": [curve]})["strategies"]["hand"]
-    assert result["n95"] == 20  # 0.86 >= 0.95 * 0.9 = 0.855
-    assert result["n99"] == 30  # 0.895 >= 0.99 * 0.9 = 0.891
-    assert le.labels_to_reach([[10, 0.5], [20, 0.6]], 0.7) is None
-    assert le.labels_to_reach([[10, 0.7]], 0.7) == 10  # reaching the target exactly counts
-
-
-def test_area_is_the_mean_accuracy_over_the_label_range() -> None:
-    assert le.area([[0, 0.0], [10, 1.0]]) == pytest.approx(0.5)
-    assert le.area([[10, 0.5], [20, 0.5], [40, 1.0]]) == pytest.approx((10 * 0.5 + 20 * 0.75) / 30)
-    assert le.area([[10, 0.7]]) == pytest.approx(0.7)
-
-
-def test_random_start_always_holds_two_classes() -> None:
-    labels = ["common"] * 60 + ["rare"] * 2
-    for seed in range(20):
-        chosen = le._start(labels, 3, seed)
-        assert len(chosen) == 3 and len({labels[i] for i in chosen}) == 2
-
-
-def test_unknown_strategy_and_bad_batch_are_refused(data) -> None:
-    texts, labels = data
-    with pytest.raises(ConfigError, match=r"'strategy' parameter must be one of .*Got 'bald' instead"):
-        le.simulate(texts, labels, strategy="bald", **SMALL)
-    with pytest.raises(ConfigError, match=r"'batch' parameter must be an int in \[1, inf\). Got 0 instead"):
-        le.simulate(texts, labels, strategy="margin", budget=30, batch=0)
-
-
 def test_find_datasets_and_load_csv(tmp_path) -> None:
     (tmp_path / "spam").mkdir()
     (tmp_path / "spam" / "data.csv").write_text("text,label\nhi there,ham\n,ham\nwin now,spam\n", encoding="utf-8")
@@ -136,3 +50,22 @@ def test_figure_and_table_cover_every_strategy(data) -> None:
     assert [t.name.split(" (")[0] for t in le.figure(results).data] == ["random", "margin"]
     table = le.markdown_table(results)
     assert "| tiny |" in table and "margin" in table
+
+
+def test_the_engine_names_are_still_importable_from_the_bench() -> None:
+    from al_core import simulation, simulation_charts
+
+    assert le.simulate is simulation.simulate and le.run_dataset is simulation.run_dataset
+    assert le.ALL_STRATEGIES == simulation.ALL_STRATEGIES and le.figure is simulation_charts.figure
+
+
+def test_main_prints_a_table_and_writes_json(tmp_path, capsys) -> None:
+    texts, labels = synthetic(20)
+    data = tmp_path / "tiny.csv"
+    data.write_text("text,label\n" + "".join(f"{t},{lab}\n" for t, lab in zip(texts, labels, strict=True)))
+    out = tmp_path / "out.json"
+    code = le.main(["--data", str(data), "--strategies", "random,margin", "--seeds", "1", "--budget", "12",
+                    "--batch", "6", "--start", "6", "--json", str(out)])  # fmt: skip
+    assert code == 0
+    assert "| tiny |" in capsys.readouterr().out
+    assert set(json.loads(out.read_text())["tiny"]["strategies"]) == {"random", "margin"}
