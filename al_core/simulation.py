@@ -62,6 +62,11 @@ def _check(budget: int, batch: int, start: int, strategy: str | None = None) -> 
         raise ConfigError(f"The 'strategy' parameter must be one of {list(ALL_STRATEGIES)}. Got {strategy!r} instead.")
 
 
+def check_params(budget: int, batch: int, start: int, strategy: str | None = None) -> None:
+    """Raise ConfigError unless budget >= 2, batch >= 1, start >= 2 (ints) and ``strategy`` is known."""
+    _check(budget, batch, start, strategy)
+
+
 def _start(train_y: Sequence[str], start: int, seed: int) -> list[int]:
     """A random start of ``start`` tasks; the last is swapped for another class if all share one class."""
     order = np.random.default_rng(seed).permutation(len(train_y))
