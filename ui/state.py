@@ -22,6 +22,8 @@ IMPORT_SUMMARY = "al_import_summary"  # {project id: counters of the last import
 LAST_RESULT = "al_last_result"  # {project id: IterationResult of this tab's last run}
 PRUNE_THREAD = "al_prune_thread"  # {project id: threading.Thread} started from this tab
 UPLOADS_DONE = "al_uploads_done"  # imports finished in this tab: part of the uploader's key, to empty it
+LAB_RUN = "al_lab_run"  # al_core.strategy_lab.LabRun | None: this tab's last Strategy lab simulation
+LAB_DATA = "al_lab_data"  # (key, LabData) | None: the upload or project labels last read, kept across reruns
 
 # -- widget keys ------------------------------------------------------------------------------------
 W_SIDEBAR_PROJECT = "w_sidebar_project"
@@ -52,6 +54,18 @@ W_AL_CONTROL = "w_al_control"
 W_RUN = "w_run_iteration"
 W_ROLLBACK_PREFIX = "w_rollback_"  # + model version
 W_PRUNE = "w_prune"
+W_LAB_SOURCE = "w_lab_source"
+W_LAB_UPLOAD = "w_lab_upload"
+W_LAB_TEXT_COLUMN = "w_lab_text_column"
+W_LAB_LABEL_COLUMN = "w_lab_label_column"
+W_LAB_REREAD = "w_lab_reread"
+W_LAB_STRATEGIES = "w_lab_strategies"
+W_LAB_MODEL = "w_lab_model"
+W_LAB_BUDGET = "w_lab_budget"
+W_LAB_BATCH = "w_lab_batch"
+W_LAB_SEEDS = "w_lab_seeds"
+W_LAB_RUN = "w_lab_run"
+W_LAB_DOWNLOAD = "w_lab_download"
 
 _DEFAULTS: dict[str, Any] = {
     CONNECTION: None,
@@ -60,6 +74,8 @@ _DEFAULTS: dict[str, Any] = {
     PROJECT_ID: None,
     VERSION: None,
     UPLOADS_DONE: 0,
+    LAB_RUN: None,
+    LAB_DATA: None,
 }
 _PER_PROJECT = (CONTROLS, IMPORT_SUMMARY, LAST_RESULT, PRUNE_THREAD)
 
