@@ -74,6 +74,25 @@ class RunPlan:
         return self.seconds > LONG_RUN_SECONDS
 
 
+@dataclass(frozen=True)
+class LabRun:
+    """A finished simulation (``simulation.run_dataset``'s result) and the data it ran on."""
+
+    result: dict[str, Any]
+    source: str
+    n_rows: int
+    n_dropped: int
+
+    @property
+    def recommendation(self) -> str:
+        return recommend(self.result)
+
+    def to_json(self) -> str:
+        """The result with its source and recommendation, as indented JSON (the page's download)."""
+        about = {"source": self.source, "n_rows": self.n_rows, "n_dropped": self.n_dropped}
+        return json.dumps({**about, "recommendation": self.recommendation, **self.result}, indent=1)
+
+
 # -- data -------------------------------------------------------------------------------------------------
 def upload_columns(source: uploads.Source, filename: str) -> UploadColumns:
     """The columns of an upload (CSV, TSV, JSON, JSON Lines) and guesses for the text and label columns.
@@ -206,7 +225,7 @@ def run(
     seeds: int,
     model: str,
     on_progress: simulation.Progress | None = None,
-) -> dict[str, Any]:
+) -> LabRun:
     """Check ``data``, cap the budget (``plan``) and run every strategy on every seed (``simulation.run_dataset``).
 
     Raises NotEnoughData (see ``check``) or ConfigError (bad parameters, unknown model).
@@ -214,10 +233,11 @@ def run(
     check(data)
     models.check_model_name(model)
     run_plan = plan(data.n, budget=budget, batch=batch, seeds=seeds, strategy_names=strategy_names)
-    return simulation.run_dataset(
+    result = simulation.run_dataset(
         data.texts, data.labels, strategy_names=list(strategy_names), budget=run_plan.budget, batch=batch,
         seeds=seeds, model=model, start=START, on_progress=on_progress,
     )  # fmt: skip
+    return LabRun(result, data.source, data.n, data.n_dropped)
 
 
 # -- reading a result -------------------------------------------------------------------------------------
@@ -251,14 +271,3 @@ def recommend(result: Mapping[str, Any]) -> str:
         return sentence + f"; random had not reached it at {budget} labels."
     ratio = f" ({n_random / n_best:.1f}x as many)" if n_random > n_best else ""
     return sentence + f"; random needed {n_random}{ratio}."
-
-
-def results_json(result: Mapping[str, Any], data: LabData) -> str:
-    """The result with where its data came from and the recommendation, as indented JSON (the download)."""
-    payload = {
-        "source": data.source,
-        "n_rows": data.n,
-        "n_dropped": data.n_dropped,
-        "recommendation": recommend(result),
-    }
-    return json.dumps({**payload, **result}, indent=1)

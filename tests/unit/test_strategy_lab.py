@@ -182,11 +182,11 @@ def test_run_and_download() -> None:
         data, strategy_names=["random", "margin"], budget=1000, batch=10, seeds=1, model="tfidf-logreg",
         on_progress=lambda d, t, m: calls.append((d, t)),
     )  # fmt: skip
-    assert out["params"]["budget"] == 45, "capped by the training split of 60 rows"
+    assert out.result["params"]["budget"] == 45, "capped by the training split of 60 rows"
     assert calls[-1][0] == calls[-1][1]
-    saved = json.loads(lab.results_json(out, data))
-    assert saved["source"] == "tiny.csv" and saved["n_dropped"] == 3
-    assert saved["recommendation"] == lab.recommend(out)
+    saved = json.loads(out.to_json())
+    assert (saved["source"], saved["n_rows"], saved["n_dropped"]) == ("tiny.csv", 60, 3)
+    assert saved["recommendation"] == lab.recommend(out.result) == out.recommendation
     assert set(saved["strategies"]) == {"random", "margin"}
 
 
