@@ -119,8 +119,9 @@ class Gateway:
         detail = _detail(body)
         if status in (401, 403):
             return AuthenticationFailed(
-                f"Label Studio at {self.url} refused the API key ({status}: {detail}) while {what}. "
-                "Copy a valid key from Label Studio: Account & Settings > Legacy Token or Personal Access Token."
+                f"Label Studio at {self.url} refused the API key ({status}: {detail}) while {what}. The key is "
+                "wrong, or was reset or revoked since it worked. Copy a valid key from Label Studio: Account & "
+                "Settings > Legacy Token or Personal Access Token, and connect again with it."
             )
         if status == 404:
             return NotFound(f"Not found while {what} ({detail}). Check the project id or pick another project.")

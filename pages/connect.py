@@ -21,10 +21,15 @@ except ALError as err:
 conn: services.Connected | None = st.session_state[state.CONNECTION]
 
 if conn is not None:
-    st.success(
-        f"Connected to {md(conn.url)} as {md(conn.email)} (API key {md(conn.masked_key)}, from {md(conn.source)})."
-    )
-    st.page_link(PROJECT_PAGE, label="Next: set up a project", icon=":material/folder_open:")
+    try:  # checked again on every visit: a key that worked may have been reset or revoked since
+        services.gateway(conn).whoami()
+    except ALError as err:
+        st.error(f"The connection of this tab no longer works. {err}")
+    else:
+        st.success(
+            f"Connected to {md(conn.url)} as {md(conn.email)} (API key {md(conn.masked_key)}, from {md(conn.source)})."
+        )
+        st.page_link(PROJECT_PAGE, label="Next: set up a project", icon=":material/folder_open:")
     st.button("Disconnect", key=state.W_DISCONNECT, on_click=services.disconnect, icon=":material/link_off:")
 elif st.session_state[state.AUTO_CONNECT_ERROR]:
     st.warning(f"The configured connection did not work: {st.session_state[state.AUTO_CONNECT_ERROR]}")
