@@ -22,6 +22,7 @@ SOURCES = MappingProxyType(
     {"upload": "A labeled file", "project": "The current project's labels", "sample": "The sample (bank intents)"}
 )
 UPLOAD_TYPES = ("csv", "tsv", "tab", "json", "jsonl", "ndjson")
+CHART_TITLE = "Learning curves (dashed: 95%, dotted: 99% of the accuracy with every training text labeled)"
 
 
 def kept(key: tuple, read: Callable[[], lab.LabData]) -> lab.LabData:
@@ -126,7 +127,7 @@ def settings(data: lab.LabData) -> tuple[dict, lab.RunPlan]:
 def show_plan(run_plan: lab.RunPlan) -> None:
     if run_plan.capped:
         st.info(f"Budget capped at {run_plan.budget:,} labels: the training split holds {run_plan.n_train:,} texts.")
-    cost = f"{run_plan.fits:,} model fits, about {_duration(run_plan.seconds)}"
+    cost = f"{run_plan.fits:,} model fits, roughly {_duration(run_plan.seconds)} (longer on a busy machine)"
     if run_plan.long:
         st.warning(
             f"This run would be long: {cost}. Lower the budget, the seeds or the strategies, or run it from a "
@@ -163,11 +164,12 @@ def show(done: lab.LabRun) -> None:
         f"{params['batch']}, {done.result['seeds']} seed(s), {done.result['seconds']:.0f} s."
     )
     st.success(md(done.recommendation), icon=":material/lightbulb:")
-    st.plotly_chart(simulation_charts.figure({done.source: done.result}, title="Learning curves"), key="lab_curves")
+    st.plotly_chart(simulation_charts.figure({done.source: done.result}, title=CHART_TITLE), key="lab_curves")
     st.dataframe(simulation_charts.table(done.result), hide_index=True, width="stretch")
     st.caption(
         "AUC: mean test accuracy over the label range. Labels to 95% / 99%: the first label count reaching that "
-        f"share of a model trained on the whole training split ({done.result['full_accuracy']:.1%})."
+        f"share of a model trained on the whole training split ({done.result['full_accuracy']:.1%}); None: not "
+        "reached within the budget."
     )
     st.download_button(
         "Download the results (JSON)", done.to_json(), file_name="strategy_lab.json", mime="application/json",
