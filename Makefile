@@ -3,14 +3,18 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 LS_VENV := .venv-labelstudio
 PIP_FLAGS := --disable-pip-version-check -q
+# AL_EMBEDDINGS=0 installs without sentence embeddings (TF-IDF models only, no PyTorch).
+AL_EMBEDDINGS ?= 1
+export AL_EMBEDDINGS
+EXTRA_REQS := $(if $(filter 0,$(AL_EMBEDDINGS)),,-r requirements-embeddings.txt)
 
 .PHONY: run test install labelstudio browser format clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-embeddings.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (set PYTHON=...).")'
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	@echo "Installing the app into $(VENV) ..."
-	$(VENV)/bin/pip install $(PIP_FLAGS) -r requirements.txt -r requirements-dev.txt
+	$(VENV)/bin/pip install $(PIP_FLAGS) -r requirements.txt -r requirements-dev.txt $(EXTRA_REQS)
 	@touch $@
 
 $(LS_VENV)/.installed: requirements-labelstudio.txt

@@ -20,7 +20,7 @@ from al_core.history import History, IterationRecord
 from al_core.label_config import LabelSpec, parse_label_config, prediction_result
 from al_core.progress import Progress, StepTimer
 from al_core.queue import QueuePlan, plan_queue
-from al_core.scoring import PoolData, Scored, cold_start, train_and_score
+from al_core.scoring import PoolData, Scored, cold_start, embed, train_and_score
 from al_core.task_cache import sync_tasks
 from al_core.types import Task
 
@@ -226,9 +226,10 @@ def _iterate(
     data = _read(gateway, history, project_id, settings, timer)
     heartbeat()
     version = name(data.training.n)
+    embedded = embed(gateway.url, project_id, data, settings.model, settings.model_params, timer)
     cold = len(data.training.classes) < 2
     if cold:
-        scored = cold_start(data, settings.random_state, timer)
+        scored = cold_start(data, settings.random_state, timer, settings.model)
     else:
         scored = train_and_score(project_id, version, data, settings, timer, history)
     heartbeat()
@@ -249,7 +250,13 @@ def _iterate(
     message = scored.message
     if not n_predictions:
         message += " Every task is labeled: nothing left to queue; import more tasks to continue."
-    counts = {**data.counts, "n_scored": int(scored.n_scored), "n_predictions": n_predictions, "cold_start": cold}
+    counts = {
+        **data.counts,
+        **embedded,
+        "n_scored": int(scored.n_scored),
+        "n_predictions": n_predictions,
+        "cold_start": cold,
+    }
     return IterationResult(
         project_id=project_id,
         model_version=version,

@@ -26,11 +26,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.naive_bayes import ComplementNB
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.svm import LinearSVC
 from threadpoolctl import threadpool_limits
 
+from al_core import embeddings
 from al_core.errors import ConfigError, NotEnoughData
 
 Labels = Sequence[str] | Sequence[tuple[str, ...]]
@@ -53,6 +54,7 @@ _PARAM_DOCS = {
     "class_weight": "'balanced' gives rare classes more weight; None weighs every example equally.",
     "ngram_max": "Longest word n-gram used as a feature (1 = single words, 2 = also word pairs).",
     "max_features": "Keep only the most frequent n-grams (None = keep all).",
+    "encoder": "Sentence encoder: 'all-MiniLM-L6-v2' (shipped, offline) or the folder of a sentence-transformers model.",
 }
 
 
@@ -81,9 +83,34 @@ MODELS: Mapping[str, ModelSpec] = MappingProxyType(
             "TF-IDF + complement naive Bayes: the fastest to fit, good with very few labels.",
             {"alpha": 1.0} | _TFIDF,
         ),
+        "minilm-logreg": _spec(
+            "minilm-logreg",
+            "Sentence embeddings (MiniLM) + logistic regression: knows synonyms, strong with few labels.",
+            {"C": 10.0, "class_weight": None, "encoder": embeddings.DEFAULT_ENCODER},
+        ),
+        "tfidf+minilm-logreg": _spec(
+            "tfidf+minilm-logreg",
+            "TF-IDF and sentence embeddings side by side + logistic regression: words and meaning.",
+            {"C": 10.0, "class_weight": None, "encoder": embeddings.DEFAULT_ENCODER} | _TFIDF,
+        ),
     }
 )
 DEFAULT_MODEL = "tfidf-logreg"
+# A representation is what a model sees of a text; the simulation and the pages offer these by name.
+REPRESENTATIONS: Mapping[str, str] = MappingProxyType(
+    {"tfidf": "tfidf-logreg", "minilm": "minilm-logreg", "tfidf+minilm": "tfidf+minilm-logreg"}
+)
+
+
+def uses_embeddings(name: str) -> bool:
+    """Whether model ``name`` needs the sentence-embedding extra."""
+    return "encoder" in check_model_name(name).defaults
+
+
+def available_models() -> list[str]:
+    """Model names that can run here (the embedding models only with the embedding extra installed)."""
+    ok = embeddings.unavailable_reason() is None
+    return [name for name in MODELS if ok or not uses_embeddings(name)]
 
 
 def _positive_float(name: str, value: Any) -> float:
@@ -105,6 +132,12 @@ def _int_in(low: int, high: float, allow_none: bool = False) -> Callable[[str, A
     return check
 
 
+def _encoder(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"The '{name}' parameter must be a model name or a folder. Got {value!r} instead.")
+    return value
+
+
 def _class_weight(name: str, value: Any) -> str | None:
     if value not in (None, "balanced"):
         raise ConfigError(f"The '{name}' parameter must be a str among {{'balanced'}} or None. Got {value!r} instead.")
@@ -118,6 +151,7 @@ _VALIDATORS: Mapping[str, Callable[[str, Any], Any]] = MappingProxyType(
         "ngram_max": _int_in(1, 3),
         "max_features": _int_in(1, float("inf"), allow_none=True),
         "class_weight": _class_weight,
+        "encoder": _encoder,
     }
 )
 
@@ -181,8 +215,21 @@ def _vectorizer(params: Mapping[str, Any]) -> TfidfVectorizer:
     )
 
 
+def _features(name: str, params: Mapping[str, Any]) -> tuple[str, BaseEstimator]:
+    """The pipeline's first step: TF-IDF, sentence embeddings, or both side by side."""
+    if not uses_embeddings(name):
+        return "tfidf", _vectorizer(params)
+    reason = embeddings.unavailable_reason()
+    if reason:
+        raise ConfigError(f"Model {name!r} needs sentence embeddings. {reason}")
+    embed = embeddings.SentenceEmbedder(params["encoder"])
+    if "ngram_max" not in params:
+        return "embed", embed
+    return "union", FeatureUnion([("tfidf", _vectorizer(params)), ("embed", embed)])
+
+
 def _classifier(name: str, params: Mapping[str, Any], random_state: int) -> BaseEstimator:
-    if name == "tfidf-logreg":
+    if name.endswith("-logreg"):
         return LogisticRegression(
             C=params["C"], class_weight=params["class_weight"], max_iter=1000, random_state=random_state
         )
@@ -249,10 +296,13 @@ class FittedModel:
         chosen[np.arange(proba.shape[0]), np.argmax(proba, axis=1)] = True
         return [tuple(c for c, keep in zip(self.classes, row, strict=True) if keep) for row in chosen]
 
-    def features(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        """The TF-IDF matrix of ``texts`` under this model's vocabulary (for batch diversity)."""
+    def features(self, texts: Sequence[str]):
+        """What batch diversity compares: the sentence vectors of ``texts`` when the model embeds them,
+        else their TF-IDF matrix under this model's vocabulary."""
+        steps = self.pipeline.named_steps
+        step = steps.get("embed") or (steps["union"].named_transformers["embed"] if "union" in steps else None)
         with threadpool_limits(1):
-            return self.pipeline.named_steps["tfidf"].transform(_check_texts(texts))
+            return (step or steps["tfidf"]).transform(_check_texts(texts))
 
 
 def _check_labels(texts: list[str], labels: Labels, multi_label: bool) -> tuple[list, tuple[str, ...]]:
@@ -296,7 +346,7 @@ def fit_model(
         target = MultiLabelBinarizer(classes=classes).fit_transform(labels)
     else:
         target = np.asarray(labels, dtype=object)
-    pipeline = Pipeline([("tfidf", _vectorizer(resolved)), ("clf", clf)])
+    pipeline = Pipeline([_features(name, resolved), ("clf", clf)])
     with _words_needed(f"The {len(texts)} training texts contain no words to learn from."), threadpool_limits(1):
         pipeline.fit(texts, target)
     return FittedModel(name=name, params=resolved, classes=classes, multi_label=multi_label, pipeline=pipeline)
@@ -324,13 +374,19 @@ def load_model(path: str | Path) -> FittedModel:
     return payload["model"]
 
 
-def vectorize_for_diversity(texts: Sequence[str], random_state: int = 0) -> sparse.csr_matrix:
-    """TF-IDF matrix fitted on ``texts`` (unigrams and bigrams), for a cold start before any model exists.
+def vectorize_for_diversity(texts: Sequence[str], random_state: int = 0, model: str = DEFAULT_MODEL):
+    """Features for a cold start before any model exists: the sentence vectors when ``model`` embeds
+    texts, else a TF-IDF matrix fitted on ``texts`` (unigrams and bigrams).
 
-    ``random_state`` is accepted for a uniform interface; TF-IDF itself is deterministic.
-    Raises NotEnoughData when the texts hold no words.
+    ``random_state`` is accepted for a uniform interface; both are deterministic.
+    Raises NotEnoughData when the texts hold no words, ConfigError when embeddings are unavailable.
     """
     del random_state
     texts = _check_texts(texts)
+    if uses_embeddings(model):
+        reason = embeddings.unavailable_reason()
+        if reason:
+            raise ConfigError(f"Model {model!r} needs sentence embeddings. {reason}")
+        return embeddings.get_encoder(resolve_params(model)["encoder"]).encode(texts)
     with _words_needed(f"The {len(texts)} texts contain no words to compare."):
         return _vectorizer({"ngram_max": 2, "max_features": None}).fit_transform(texts)

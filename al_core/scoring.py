@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from al_core import evaluation, models, strategies, versions
+from al_core import embeddings, evaluation, models, strategies, versions
+from al_core import settings as app_settings
 from al_core.history import History
 from al_core.label_config import LabelSpec
 from al_core.labels import LabeledSet
@@ -44,13 +45,35 @@ class Scored:
     message: str
 
 
-def cold_start(data: PoolData, random_state: int, timer: StepTimer) -> Scored:
+def embed(server_url: str, project_id: int, data: PoolData, model: str, params: dict, timer: StepTimer) -> dict:
+    """Sentence vectors of every task read (pool, training and evaluation labels), from the project's
+    embedding cache where the text is unchanged. Returns counts ``{"n_embedded", "n_embed_cached"}``;
+    empty when ``model`` does not embed. Afterwards fitting and scoring embed nothing."""
+    if not models.uses_embeddings(model):
+        return {}
+    encoder = models.resolve_params(model, params)["encoder"]
+    ids = [*data.pool_ids.tolist(), *data.training.task_ids, *data.eval_labeled.task_ids]
+    texts = [*data.pool_texts, *data.training.texts, *data.eval_labeled.texts]
+    scope = f"{server_url.rstrip('/')}|project-{project_id}"
+    path = embeddings.cache_path(app_settings.cache_dir(), scope, encoder)
+    with timer.step("embed", f"Embedding {len(texts):,} texts with {encoder} (only new or changed ones)"):
+        done = embeddings.embed_tasks(
+            path,
+            ids,
+            texts,
+            encoder=encoder,
+            on_progress=lambda d, t: timer.report("embed", d / max(t, 1), f"{d:,} of {t:,} new or changed texts"),
+        )
+    return {"n_embedded": done.n_embedded, "n_embed_cached": done.n_cached}
+
+
+def cold_start(data: PoolData, random_state: int, timer: StepTimer, model: str = models.DEFAULT_MODEL) -> Scored:
     """No model yet (fewer than two classes labeled): a diverse, typical first batch."""
     with timer.step("strategy", "Cold start: choosing a diverse first batch"):
         n = len(data.pool_texts)
         order = np.zeros(0, dtype=np.intp)
         if n:
-            features = models.vectorize_for_diversity(data.pool_texts, random_state=random_state)
+            features = models.vectorize_for_diversity(data.pool_texts, random_state=random_state, model=model)
             order = strategies.cold_start_order(
                 features, batch_size=min(COLD_START_BATCH, n), random_state=random_state
             )

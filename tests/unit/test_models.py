@@ -151,7 +151,8 @@ def test_params_are_applied() -> None:
         (
             "svm",
             None,
-            r"The 'model' parameter must be one of \['tfidf-logreg', 'tfidf-svm', 'tfidf-cnb'\]\. ",
+            r"The 'model' parameter must be one of \['tfidf-logreg', 'tfidf-svm', 'tfidf-cnb', 'minilm-logreg', "
+            r"'tfidf\+minilm-logreg'\]\. ",
         ),
         ("tfidf-logreg", {"C": 0}, r"The 'C' parameter must be a float in \(0, inf\)\. Got 0 instead\."),
         (

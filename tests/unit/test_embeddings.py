@@ -1,0 +1,111 @@
+"""Sentence embeddings: offline packaged weights, the memo, the per-project disk cache, and what happens
+when the embedding extra is not installed."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pytest
+
+from al_core import embeddings, models
+from al_core.errors import ConfigError
+
+# The extra is part of the default install, so these run (and fail if it is missing) unless the install
+# was made without it on purpose (`make test AL_EMBEDDINGS=0`).
+pytestmark = pytest.mark.skipif(os.environ.get("AL_EMBEDDINGS") == "0", reason="installed with AL_EMBEDDINGS=0")
+
+TEXTS = ["how do I reset my card pin", "I forgot the PIN of my card", "what is the weather in Paris"]
+
+
+def test_default_encoder_loads_offline_from_the_packaged_weights() -> None:
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
+    path = Path(embeddings.resolve_encoder(embeddings.DEFAULT_ENCODER))
+    assert "site-packages" in path.parts and (path / "model.safetensors").is_file()
+    vectors = embeddings.get_encoder().encode(TEXTS)
+    assert vectors.shape == (3, 384) and vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    similar, unrelated = vectors[0] @ vectors[1], vectors[0] @ vectors[2]
+    assert similar > 0.6 > unrelated
+
+
+def test_the_memo_embeds_each_text_once() -> None:
+    encoder = embeddings.get_encoder()
+    texts = [f"memo test sentence number {i}" for i in range(5)]
+    before = encoder.n_computed
+    first = encoder.encode(texts + texts[:2])
+    assert encoder.n_computed - before == 5
+    again = encoder.encode(list(reversed(texts)))
+    assert encoder.n_computed - before == 5
+    np.testing.assert_array_equal(again, first[:5][::-1])
+
+
+def test_unknown_encoder_is_a_clear_offline_error() -> None:
+    with pytest.raises(ConfigError, match=r"Could not load the sentence encoder 'no-such/encoder' offline"):
+        embeddings.Encoder("no-such/encoder")
+    with pytest.raises(ConfigError, match=r"The 'encoder' parameter must be a model name or a folder"):
+        embeddings.resolve_encoder(" ")
+
+
+def test_task_cache_embeds_only_new_or_changed_tasks(tmp_path: Path) -> None:
+    path = embeddings.cache_path(tmp_path, "server|project-1", embeddings.DEFAULT_ENCODER)
+    texts = [f"cache test: task text {i}" for i in range(6)]
+    first = embeddings.embed_tasks(path, [10, 11, 12, 13, 14, 15], texts)
+    assert (first.n_embedded, first.n_cached) == (6, 0) and path.is_file()
+
+    again = embeddings.embed_tasks(path, [10, 11, 12, 13, 14, 15], texts)
+    assert (again.n_embedded, again.n_cached) == (0, 6)
+    np.testing.assert_array_equal(again.vectors, first.vectors)
+
+    changed = [*texts[:5], "cache test: the text of task 15 was edited"]
+    third = embeddings.embed_tasks(path, [10, 11, 12, 13, 14, 15, 16], [*changed, "cache test: a new task"])
+    assert (third.n_embedded, third.n_cached) == (2, 5)
+    np.testing.assert_array_equal(third.vectors[:5], first.vectors[:5])
+    assert not np.allclose(third.vectors[5], first.vectors[5])
+
+
+def test_an_unreadable_cache_is_rebuilt(tmp_path: Path) -> None:
+    path = embeddings.cache_path(tmp_path, "scope", embeddings.DEFAULT_ENCODER)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"not an npz file")
+    result = embeddings.embed_tasks(path, [1, 2], TEXTS[:2])
+    assert (result.n_embedded, result.n_cached) == (2, 0)
+    assert embeddings.embed_tasks(path, [1, 2], TEXTS[:2]).n_cached == 2
+
+
+def test_mismatched_ids_and_texts() -> None:
+    with pytest.raises(ConfigError, match=r"Got 1 task ids but 2 texts; they must match one to one\."):
+        embeddings.embed_tasks(Path("unused.npz"), [1], TEXTS[:2])
+
+
+@pytest.mark.parametrize("name", ["minilm-logreg", "tfidf+minilm-logreg"])
+def test_embedding_models_fit_save_and_expose_sentence_vectors(name: str, tmp_path: Path) -> None:
+    texts = ["card pin reset", "forgot my pin", "new pin please", "weather today", "rain in paris", "sunny skies"]
+    labels = ["pin", "pin", "pin", "weather", "weather", "weather"]
+    fitted = models.fit_model(name, texts, labels)
+    assert fitted.predict(["change my pin", "is it raining"]) == ["pin", "weather"]
+    assert fitted.features(texts[:2]).shape == (2, 384)  # diversity compares meanings
+    saved = models.save_model(fitted, tmp_path / "model.joblib")
+    assert saved.stat().st_size < 2_000_000  # the encoder is referenced by name, not pickled
+    np.testing.assert_allclose(models.load_model(saved).predict_proba(texts), fitted.predict_proba(texts), atol=1e-6)
+    assert joblib.load(saved)["model"].params["encoder"] == embeddings.DEFAULT_ENCODER
+
+
+def test_cold_start_features_are_sentence_vectors_for_embedding_models() -> None:
+    features = models.vectorize_for_diversity(TEXTS, model="minilm-logreg")
+    assert isinstance(features, np.ndarray) and features.shape == (3, 384)
+
+
+def test_without_the_extra_the_models_say_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)  # what `import` sees when not installed
+    reason = embeddings.unavailable_reason()
+    assert reason and "pip install -r requirements-embeddings.txt" in reason
+    assert models.available_models() == ["tfidf-logreg", "tfidf-svm", "tfidf-cnb"]
+    with pytest.raises(
+        ConfigError, match=r"Model 'minilm-logreg' needs sentence embeddings\. Sentence embeddings are not installed"
+    ):
+        models.fit_model("minilm-logreg", ["a b", "c d"], ["x", "y"])
+    assert models.fit_model("tfidf-logreg", ["card pin", "rain today"], ["x", "y"]).classes == ("x", "y")
