@@ -167,9 +167,8 @@ def import_file(conn: Connected, project: Project, spec: LabelSpec) -> None:
     stream = uploads.iter_task_chunks(uploaded, uploaded.name, text_column=column, data_key=spec.data_key)
     bar = st.progress(0.0, text="Importing ...")
 
-    def on_progress(done: int, _total: int) -> None:
-        share = min(done / preview.n_rows, 1.0) if preview.n_rows else 0.5
-        bar.progress(share, text=f"{done:,} tasks imported ...")
+    def on_progress(done: int, _total: int) -> None:  # by bytes read: right without counting a large file's rows
+        bar.progress(stream.fraction, text=f"{done:,} tasks imported ({stream.fraction:.0%} of the file) ...")
 
     try:
         created = services.gateway(conn).import_tasks(project.id, stream, on_progress=on_progress)
