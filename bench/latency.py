@@ -9,6 +9,16 @@
   prediction import of the pool).
 
     python -m bench.latency [--pool 20000] [--labeled 500] [--json OUT] [--example-sample 300]
+                            [--skip-example] [--skip-floor]
+
+``--skip-example`` / ``--skip-floor`` leave out the example's way / the REST floor, for load runs (e.g.
+100,000 tasks) where the legacy SDK's listing or the floor's single 100,000-prediction request would take
+most of the run; their JSON keys stay, with ``null`` values (and so do the ratios computed from them).
+
+Memory: this process's RSS is sampled every 20 ms during our iterations (``peak_rss_mb``, per iteration in
+``ours.*.peak_rss_mb``, the RSS just before them in ``ours.rss_before_mb``); for a server this run started,
+the RSS of its process tree is sampled the same way for the whole run (``server_peak_rss_mb``) and during
+our iterations (``server_peak_rss_ours_mb``).
 
 Starts a Label Studio on a free port with a temporary data dir (or uses ``LABEL_STUDIO_URL`` with
 ``LABEL_STUDIO_API_KEY``, which must be a legacy token for the example's way) and a temporary
@@ -67,27 +77,42 @@ class Timer:
 
 
 class PeakRss:
-    """Samples this process's RSS every 20 ms while active (ru_maxrss cannot be reset between phases)."""
+    """Samples a process's RSS every 20 ms while active (ru_maxrss cannot be reset between phases).
 
-    def __init__(self) -> None:
+    ``pid``: another process (default: this one); ``tree``: add the RSS of its children (a server's workers).
+    """
+
+    def __init__(self, pid: int | None = None, *, tree: bool = False) -> None:
         self.peak = 0
         self._stop = threading.Event()
-        self._proc = psutil.Process()
+        self._proc = psutil.Process(pid)
+        self._tree = tree
 
     def __enter__(self) -> PeakRss:
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
         return self
 
+    def rss(self) -> int:
+        try:
+            procs = [self._proc, *(self._proc.children(recursive=True) if self._tree else ())]
+            return sum(p.memory_info().rss for p in procs if p.is_running())
+        except psutil.Error:  # the process (or a child) ended between listing and reading
+            return 0
+
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, self._proc.memory_info().rss)
+            self.peak = max(self.peak, self.rss())
             time.sleep(0.02)
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-        self.peak = max(self.peak, self._proc.memory_info().rss)
+        self.peak = max(self.peak, self.rss())
+
+    @property
+    def peak_mb(self) -> float:
+        return round(self.peak / 2**20, 1)
 
 
 def free_port() -> int:
@@ -203,11 +228,16 @@ def _iteration(gateway: Gateway, history: Any, project_id: int, settings: Any) -
     from al_core.iteration import run_iteration
 
     start = time.perf_counter()
-    result = run_iteration(gateway, history, project_id, settings, owner="bench.latency")
+    with PeakRss() as rss:
+        result = run_iteration(gateway, history, project_id, settings, owner="bench.latency")
     wall = round(time.perf_counter() - start, 3)
-    log.info("  %s: %.2f s, %d predictions, steps %s", result.model_version, wall, result.n_predictions, result.timings)
+    log.info(
+        "  %s: %.2f s, %d predictions, peak RSS %.0f MB, steps %s",
+        result.model_version, wall, result.n_predictions, rss.peak_mb, result.timings,
+    )  # fmt: skip
     return {
         "wall_s": wall,
+        "peak_rss_mb": rss.peak_mb,
         "steps": result.timings,
         "n_predictions": result.n_predictions,
         "n_unlabeled": result.n_unlabeled,
@@ -236,6 +266,8 @@ def ours(gateway: Gateway, project_id: int, what_if: Gateway | None = None) -> d
     from al_core.settings import cache_dir, db_url
 
     history = History(db_url())
+    gc.collect()
+    before = round(psutil.Process().memory_info().rss / 2**20, 1)
     with PeakRss() as rss:
         log.info("ours, every unlabeled task uploaded (upload_top=0)")
         full = _iteration(gateway, history, project_id, IterationSettings(upload_top=0))
@@ -248,7 +280,7 @@ def ours(gateway: Gateway, project_id: int, what_if: Gateway | None = None) -> d
         GoldAnnotator(gateway, project_id, sample_gold().get).label(MORE_LABELS)
         log.info("ours, default settings after %d more annotations", MORE_LABELS)
         repeat = _iteration(gateway, history, project_id, IterationSettings())
-    out = {"full": full, "default": default, "repeat": repeat, "peak_rss_mb": round(rss.peak / 2**20, 1)}
+    out = {"full": full, "default": default, "repeat": repeat, "peak_rss_mb": rss.peak_mb, "rss_before_mb": before}
     if what_if is not None:
         log.info("what-if: every unlabeled task uploaded through %s", type(what_if).__name__)
         out["what_if_one_request"] = _iteration(what_if, history, project_id, IterationSettings(upload_top=0))
@@ -295,31 +327,64 @@ def _version(url: str) -> str:
         return "?"
 
 
+def _server_rss(server: Any) -> PeakRss | None:
+    """A sampler of the RSS of the server we started (its process tree); None for a server we did not start."""
+    if server is None or server.process is None:
+        return None
+    return PeakRss(server.process.pid, tree=True).__enter__()
+
+
+def _stop_sampler(sampler: PeakRss | None) -> float | None:
+    if sampler is None:
+        return None
+    sampler.__exit__(None, None, None)
+    return sampler.peak_mb
+
+
 def run(
-    pool: int, labeled: int, example_sample: int = 300, keep: bool = False, what_if: bool = False
+    pool: int,
+    labeled: int,
+    example_sample: int = 300,
+    keep: bool = False,
+    what_if: bool = False,
+    skip_example: bool = False,
+    skip_floor: bool = False,
 ) -> dict[str, Any]:
     """Run the whole benchmark and return the JSON result (see the module docstring)."""
     started, setup = time.perf_counter(), Timer()
     tmp = Path(tempfile.mkdtemp(prefix="al-bench-latency-"))
     os.environ["AL_DATA_DIR"] = str(tmp / "al-data")  # never the user's history
-    server = None
+    server = server_rss = server_rss_ours = None
+    example: dict[str, Any] | None = None
+    floor: dict[str, Any] | None = None
     try:
         at_start, engine = machine(), _engine()
         url, key, server = _connect(tmp, setup)
+        server_rss = _server_rss(server)
         flags = _server_flags(server)
         gateway = Gateway(url, key, timeout=120)
         log.info("Building a project: %d tasks, %d annotations", pool, labeled)
         project_id, built = build_project(gateway, pool, labeled)
         # The example and the floor run first, while the project holds no predictions: ours then runs
         # with their ~20,000 extra predictions stored, which can only make ours slower.
-        log.info("The example's way (legacy SDK), create_prediction timed on %d tasks", example_sample)
-        example = example_way(url, key, project_id, example_sample)
+        if skip_example:
+            log.info("The example's way: skipped (--skip-example)")
+        else:
+            log.info("The example's way (legacy SDK), create_prediction timed on %d tasks", example_sample)
+            example = example_way(url, key, project_id, example_sample)
         gc.collect()
-        log.info("The REST floor")
-        floor = rest_floor(gateway, project_id)
+        if skip_floor:
+            log.info("The REST floor: skipped (--skip-floor)")
+        else:
+            log.info("The REST floor")
+            floor = rest_floor(gateway, project_id)
+        server_rss_ours = _server_rss(server)
         mine = ours(gateway, project_id, OneRequestUploads(url, key, timeout=120) if what_if else None)
+        server_ours_mb = _stop_sampler(server_rss_ours)
         version = _version(url)
     finally:
+        server_mb = _stop_sampler(server_rss)
+        _stop_sampler(server_rss_ours)  # after an error: the thread must not outlive the server
         if server is not None:
             server.stop()
         if not keep:
@@ -332,12 +397,16 @@ def run(
         "ours_s": full["wall_s"],
         "ours_steps": full["steps"],
         "ours_default_s": mine["default"]["wall_s"],
+        "ours_default_steps": mine["default"]["steps"],
         "ours_repeat_s": mine["repeat"]["wall_s"],
-        "example_way_s": example["total_s"],
-        "floor_s": floor["total_s"],
-        "speedup_vs_example": round(example["total_s"] / full["wall_s"], 2),
-        "overhead_vs_floor": round(full["wall_s"] / (floor["total_s"] + compute), 3),
+        "example_way_s": example["total_s"] if example else None,
+        "floor_s": floor["total_s"] if floor else None,
+        "speedup_vs_example": round(example["total_s"] / full["wall_s"], 2) if example else None,
+        "overhead_vs_floor": round(full["wall_s"] / (floor["total_s"] + compute), 3) if floor else None,
         "peak_rss_mb": mine["peak_rss_mb"],
+        "server_peak_rss_mb": server_mb,  # None: a server we did not start
+        "server_peak_rss_ours_mb": server_ours_mb,
+        "skipped": [name for name, skip in (("example", skip_example), ("floor", skip_floor)) if skip],
         "example_way_extrapolated": True,
         "example": example,
         "floor": floor,
@@ -360,7 +429,17 @@ def markdown(r: dict[str, Any]) -> str:
     def row(name: str, seconds: float, note: str = "") -> str:
         return f"| {name} | {seconds:.2f} | {note} |"
 
-    steps = ", ".join(f"{k} {v:.2f}" for k, v in r["ours_steps"].items())
+    def steps_of(steps: dict[str, float]) -> str:
+        return ", ".join(f"{k} {v:.2f}" for k, v in steps.items())
+
+    def missed(value: float | None, ok: bool) -> str:
+        return "(skipped)" if value is None else "(met)" if ok else "(MISSED)"
+
+    def fmt(value: float | None, spec: str) -> str:
+        return "skipped" if value is None else format(value, spec)
+
+    steps = steps_of(r["ours_steps"])
+    default_steps = steps_of(r.get("ours_default_steps") or mine["default"]["steps"])
     lines = [
         f"Pool {r['pool']:,} tasks, {r['labeled']} labeled; Label Studio {r['label_studio']}; engine {r['engine']}; "
         f"{r['date']}; load average {r['machine']['loadavg']} -> {r['machine']['loadavg_end']}; "
@@ -369,26 +448,38 @@ def markdown(r: dict[str, Any]) -> str:
         "| what | seconds | notes |",
         "|---|---|---|",
         row("ours, a prediction for every unlabeled task", r["ours_s"], f"{mine['full']['n_predictions']:,} predictions; {steps}"),
-        row("ours, default (`upload_top=1000`), task cache cleared", r["ours_default_s"], f"{mine['default']['n_predictions']:,} predictions"),
-        row(f"ours, default after {MORE_LABELS} more annotations", r["ours_repeat_s"], f"{mine['repeat']['n_predictions']:,} predictions"),
-        row("example's way (legacy SDK), **extrapolated**", r["example_way_s"],
-            f"`create_prediction` {ex['create_prediction_ms']:.0f} ms each, timed on {ex['sample']} tasks, x {ex['n_pool']:,}; "
-            + ", ".join(f"{k} {v:.2f}" for k, v in ex["steps"].items())),
-        row("REST floor", r["floor_s"], ", ".join(f"{k} {v:.2f}" for k, v in fl["steps"].items())),
+        row("ours, default (`upload_top=1000`), task cache cleared", r["ours_default_s"], f"{mine['default']['n_predictions']:,} predictions; {default_steps}"),
+        row(f"ours, default after {MORE_LABELS} more annotations", r["ours_repeat_s"], f"{mine['repeat']['n_predictions']:,} predictions; {steps_of(mine['repeat']['steps'])}"),
     ]  # fmt: skip
+    if ex is None:
+        lines.append("| example's way (legacy SDK) | skipped | `--skip-example` |")
+    else:
+        lines.append(row("example's way (legacy SDK), **extrapolated**", r["example_way_s"],
+            f"`create_prediction` {ex['create_prediction_ms']:.0f} ms each, timed on {ex['sample']} tasks, x {ex['n_pool']:,}; "
+            + steps_of(ex["steps"])))  # fmt: skip
+    if fl is None:
+        lines.append("| REST floor | skipped | `--skip-floor` |")
+    else:
+        lines.append(row("REST floor", r["floor_s"], steps_of(fl["steps"])))
     if "what_if_one_request" in mine:
         one = mine["what_if_one_request"]
         lines.append(row("what-if: ours, every task, uploads in ONE request", one["wall_s"],
                          ", ".join(f"{k} {v:.2f}" for k, v in one["steps"].items())))  # fmt: skip
     repeat_ratio = r["ours_repeat_s"] / r["ours_default_s"]
+    speedup, overhead = r["speedup_vs_example"], r["overhead_vs_floor"]
+    per_iteration = ", ".join(f"{k} {mine[k].get('peak_rss_mb', 0):.0f}" for k in ("full", "default", "repeat"))
+    server = r.get("server_peak_rss_mb")
     lines += [
         "",
         "| ratio | value | target |",
         "|---|---|---|",
-        f"| speedup_vs_example | {r['speedup_vs_example']:.1f} | >= 50 {'(met)' if r['speedup_vs_example'] >= 50 else '(MISSED)'} |",
-        f"| overhead_vs_floor | {r['overhead_vs_floor']:.2f} | <= 1.5 {'(met)' if r['overhead_vs_floor'] <= 1.5 else '(MISSED)'} |",
+        f"| speedup_vs_example | {fmt(speedup, '.1f')} | >= 50 {missed(speedup, speedup is not None and speedup >= 50)} |",
+        f"| overhead_vs_floor | {fmt(overhead, '.2f')} | <= 1.5 {missed(overhead, overhead is not None and overhead <= 1.5)} |",
         f"| ours_repeat_s / ours_default_s | {repeat_ratio:.2f} | <= 0.5 {'(met)' if repeat_ratio <= 0.5 else '(MISSED)'} |",
-        f"| peak RSS of our iterations (MB) | {r['peak_rss_mb']:.0f} | (whole benchmark process: {r['process_maxrss_mb']:.0f}) |",
+        f"| peak RSS of our iterations (MB) | {r['peak_rss_mb']:.0f} | < 2048 {'(met)' if r['peak_rss_mb'] < 2048 else '(MISSED)'}; "
+        f"per iteration {per_iteration}; before them {mine.get('rss_before_mb', 0):.0f}; whole benchmark process {r['process_maxrss_mb']:.0f} |",
+        f"| peak RSS of the Label Studio server (MB) | {fmt(server, '.0f')} | "
+        f"during our iterations {fmt(r.get('server_peak_rss_ours_mb'), '.0f')} (not measured for a server we did not start) |",
     ]  # fmt: skip
     return "\n".join(lines)
 
@@ -401,12 +492,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", help="write the result here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data dir (server data, history)")
     parser.add_argument("--what-if", action="store_true", help="also: every task uploaded in one request")
+    parser.add_argument(
+        "--skip-example",
+        action="store_true",
+        help="leave out the example's way (legacy SDK listing: impractically slow at 100,000 tasks); its keys are null",
+    )
+    parser.add_argument(
+        "--skip-floor",
+        action="store_true",
+        help="leave out the REST floor (one bulk import of the whole pool); its keys are null",
+    )
     args = parser.parse_args(argv)
     if args.example_sample < 200 or args.labeled < 2 or args.pool <= args.labeled:
         parser.error("need --example-sample >= 200, --labeled >= 2 and --pool > --labeled")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would drown the steps
-    result = run(args.pool, args.labeled, args.example_sample, args.keep, args.what_if)
+    result = run(
+        args.pool, args.labeled, args.example_sample, args.keep, args.what_if, args.skip_example, args.skip_floor
+    )
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1), encoding="utf-8")
     print(markdown(result))
