@@ -19,7 +19,7 @@ from al_core.errors import ALError, ConfigError
 from al_core.gateway import Gateway
 from al_core.history import History
 from al_core.iteration import IterationSettings, run_iteration
-from al_core.models import DEFAULT_MODEL, MODELS
+from al_core.models import MODELS, default_model
 from al_core.strategies import DEFAULT_STRATEGY, STRATEGIES
 from al_core.versions import prune_versions, rollback
 
@@ -37,9 +37,18 @@ def _parser() -> argparse.ArgumentParser:
     _connection_args(it)
     it.add_argument("--project", type=int, required=True)
     it.add_argument("--strategy", default=DEFAULT_STRATEGY, choices=STRATEGIES)
-    it.add_argument("--model", default=DEFAULT_MODEL, choices=sorted(MODELS))
+    it.add_argument(
+        "--model",
+        choices=sorted(MODELS),
+        help="default: $AL_MODEL, else minilm-logreg with the embedding extra installed, else tfidf-logreg",
+    )
     it.add_argument("--upload-top", type=int, default=1000, help="predictions for the K most wanted tasks; 0 = all")
-    it.add_argument("--diversity", action="store_true", help="diversity-aware batch order (k-means round robin)")
+    it.add_argument(
+        "--diversity",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="diversity-aware batch order (k-means round robin; the default)",
+    )
     it.add_argument("--eval-size", type=int, default=None, help="evaluation-set size (fixed at the first iteration)")
     it.add_argument("--keep-versions", type=int, default=3)
     it.add_argument("--no-prune", action="store_true", help="do not prune old versions in the background")
@@ -81,7 +90,7 @@ def _gateway(args: argparse.Namespace) -> Gateway:
 def _iterate(args: argparse.Namespace) -> int:
     gateway, history = _gateway(args), History(app_settings.db_url())
     settings = IterationSettings(
-        model=args.model,
+        model=args.model or default_model(),
         strategy=args.strategy,
         upload_top=args.upload_top,
         diversity=args.diversity,

@@ -110,7 +110,7 @@ class Encoder:
         keys = [text_key(t) for t in texts]
         with self._lock:
             todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in self._memo}
-        order = list(todo)
+        order = sorted(todo, key=lambda k: len(todo[k]))  # similar lengths batch together: less padding
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
             vectors = self._embed([todo[k] for k in chunk], batch_size)
@@ -189,13 +189,15 @@ def _load_cache(path: Path, dim: int) -> tuple[dict[int, tuple[bytes, int]], np.
         return {}, np.zeros((0, dim), dtype=np.float32)  # missing or unreadable: rebuild rather than fail
     if vectors.ndim != 2 or vectors.shape[1] != dim:
         return {}, np.zeros((0, dim), dtype=np.float32)
-    return {int(i): (bytes(k), row) for row, (i, k) in enumerate(zip(ids, keys, strict=True))}, vectors
+    return {int(i): (k.tobytes(), row) for row, (i, k) in enumerate(zip(ids, keys, strict=True))}, vectors
 
 
 def _save_cache(path: Path, ids: Sequence[int], keys: Sequence[bytes], vectors: np.ndarray) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
-    np.savez(tmp, ids=np.asarray(ids, dtype=np.int64), keys=np.asarray(keys, dtype="S16"), vectors=vectors)
+    # Keys as raw bytes (n, 16): numpy's "S16" strings would drop a key's trailing zero bytes.
+    raw = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 16)
+    np.savez(tmp, ids=np.asarray(ids, dtype=np.int64), keys=raw, vectors=vectors)
     os.replace(tmp, path)  # atomic: a crash never leaves half a cache
 
 

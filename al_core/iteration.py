@@ -31,10 +31,10 @@ STEPS = ("read", "labels", "train", "evaluate", "score", "strategy", "upload", "
 class IterationSettings:
     """What one iteration does; every field has a sensible default."""
 
-    model: str = models.DEFAULT_MODEL
+    model: str = field(default_factory=models.default_model)
     model_params: dict[str, Any] = field(default_factory=dict)
     strategy: str = strategies.DEFAULT_STRATEGY
-    diversity: bool = False
+    diversity: bool = True  # margin + diversity measured best with sentence embeddings (bench/README.md)
     upload_top: int = 1000  # 0 = a prediction for every unlabeled task
     eval_size: int | None = None  # None = about 10%, capped at 300
     eval_every: int = 5  # one evaluation task in every five served

@@ -8,6 +8,7 @@ with two OpenMP threads and 0.1 s with one.
 from __future__ import annotations
 
 import numbers
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -95,7 +96,10 @@ MODELS: Mapping[str, ModelSpec] = MappingProxyType(
         ),
     }
 )
-DEFAULT_MODEL = "tfidf-logreg"
+DEFAULT_MODEL = "tfidf-logreg"  # needs no extra: the fallback, and the default of the pure functions
+# The model that gave the most accuracy per label in bench.label_efficiency (bench/README.md); the default
+# of iterations, the CLI and the pages whenever the embedding extra is installed.
+BEST_MODEL = "minilm-logreg"
 # A representation is what a model sees of a text; the simulation and the pages offer these by name.
 REPRESENTATIONS: Mapping[str, str] = MappingProxyType(
     {"tfidf": "tfidf-logreg", "minilm": "minilm-logreg", "tfidf+minilm": "tfidf+minilm-logreg"}
@@ -105,6 +109,16 @@ REPRESENTATIONS: Mapping[str, str] = MappingProxyType(
 def uses_embeddings(name: str) -> bool:
     """Whether model ``name`` needs the sentence-embedding extra."""
     return "encoder" in check_model_name(name).defaults
+
+
+def default_model() -> str:
+    """The model used when none is chosen: ``AL_MODEL`` if set, else ``BEST_MODEL`` when the embedding
+    extra is installed, else ``DEFAULT_MODEL``. Raises ConfigError when ``AL_MODEL`` names no model."""
+    chosen = os.environ.get("AL_MODEL", "").strip()
+    if chosen:
+        check_model_name(chosen)
+        return chosen
+    return BEST_MODEL if embeddings.unavailable_reason() is None else DEFAULT_MODEL
 
 
 def available_models() -> list[str]:

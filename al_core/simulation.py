@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from al_core import evaluation, models, strategies
+from al_core import embeddings, evaluation, models, settings, strategies
 from al_core.errors import ConfigError, NotEnoughData
 
 Progress = Callable[[int, int, str], None]  # (done, total, message)
@@ -31,6 +31,11 @@ Point = tuple[int, float, float]  # (labels, test accuracy, test macro-F1)
 DIVERSITY = "margin+diversity"
 ALL_STRATEGIES: tuple[str, ...] = (*strategies.STRATEGIES, DIVERSITY)
 TEST_SIZE = 0.25
+FIRST_BATCH = ("random", "typical")  # how the first labels are chosen: at random, or the app's cold start
+DEFAULT_FIRST = "typical"  # what the app does: its cold start picks the first batch
+BASELINE = "tfidf/random"  # the example notebook's model, and no active learning
+# The app's default configuration (models.BEST_MODEL with the default strategy), chosen by measurement.
+DEFAULT_CONFIG = "minilm/margin+diversity"
 
 
 def split(texts: Sequence[str], labels: Sequence[str], seed: int) -> tuple[list, list, list, list]:
@@ -79,6 +84,15 @@ def _start(train_y: Sequence[str], start: int, seed: int) -> list[int]:
     return chosen
 
 
+def _typical_start(train_x: list[str], train_y: Sequence[str], start: int, seed: int, model: str) -> list[int]:
+    """The app's cold start: the task nearest each of ``start`` k-means centroids (in the model's features)."""
+    features = models.vectorize_for_diversity(train_x, random_state=seed, model=model)
+    chosen = [int(i) for i in strategies.cold_start_order(features, batch_size=start, random_state=seed)[:start]]
+    if len({train_y[i] for i in chosen}) < 2:
+        return _start(train_y, start, seed)
+    return chosen
+
+
 def _query(strategy: str, fitted: models.FittedModel, pool: list[str], k: int, batch: int, state: int) -> np.ndarray:
     """Positions (in ``pool``) of the next ``k`` tasks to label."""
     if strategy == "random":
@@ -104,6 +118,7 @@ def simulate(
     seed: int = 0,
     model: str = models.DEFAULT_MODEL,
     start: int = 20,
+    first: str = DEFAULT_FIRST,
     on_progress: Progress | None = None,
 ) -> list[Point]:
     """Simulate active learning with an oracle; return the learning curve ``[(labels, accuracy, macro_f1)]``.
@@ -111,7 +126,8 @@ def simulate(
     Parameters: ``texts``/``labels`` the whole dataset (single-label); ``strategy`` one of
     ``ALL_STRATEGIES`` (``strategies.STRATEGIES`` plus ``"margin+diversity"``); ``budget`` the last label
     count; ``batch`` labels per round; ``seed`` fixes the split, the start, the model and random draws;
-    ``model`` a name from ``models.MODELS``; ``start`` the random start's size; ``on_progress(done, total,
+    ``model`` a name from ``models.MODELS``; ``start`` the first batch's size; ``first`` how it is chosen
+    (``"random"``, or ``"typical"``: the app's cold start, never used for the random strategy); ``on_progress(done, total,
     message)`` after each measured point. Label counts strictly increase; the same arguments give the
     same numbers. Raises ConfigError on bad parameters, NotEnoughData when the data has a single class.
     """
@@ -120,7 +136,12 @@ def simulate(
     train_x, test_x, train_y, test_y = split(texts, labels, seed)
     classes = sorted(set(labels))
     grid = label_grid(len(train_x), budget, batch, start)
-    labeled = _start(train_y, grid[0], seed)
+    if first not in FIRST_BATCH:
+        raise ConfigError(f"The 'first' parameter must be one of {list(FIRST_BATCH)}. Got {first!r} instead.")
+    if first == "typical" and strategy != "random":
+        labeled = _typical_start(train_x, train_y, grid[0], seed, model)
+    else:
+        labeled = _start(train_y, grid[0], seed)
     in_pool = np.ones(len(train_x), dtype=bool)
     in_pool[labeled] = False
     curve: list[Point] = []
@@ -186,10 +207,46 @@ def summarize(full: Sequence[float], runs: dict[str, list[list[Point]]]) -> dict
     return out
 
 
+def parse_key(key: str, model: str) -> tuple[str, str]:
+    """``"<representation>/<strategy>"`` -> (model name, strategy); a bare strategy uses ``model``."""
+    if "/" not in key:
+        return model, key
+    representation, strategy = key.split("/", 1)
+    if representation not in models.REPRESENTATIONS:
+        raise ConfigError(
+            f"Unknown representation {representation!r} in {key!r}. Use one of {list(models.REPRESENTATIONS)}."
+        )
+    return models.REPRESENTATIONS[representation], strategy
+
+
+def _embed_once(texts: list[str], model_names: set[str], on_progress: Progress | None) -> dict[str, tuple]:
+    """Embed the dataset once per encoder (cached under the data dir), so no round embeds anything."""
+    warm: dict[str, tuple] = {}
+    for encoder in sorted({models.resolve_params(m)["encoder"] for m in model_names if models.uses_embeddings(m)}):
+        keys = [embeddings.text_key(t) for t in texts]
+        scope = "texts:" + embeddings.text_key("".join(k.hex() for k in keys)).hex()
+        report = (lambda d, t: on_progress(0, 1, f"Embedding the texts: {d:,} of {t:,}")) if on_progress else None
+        done = embeddings.embed_tasks(
+            embeddings.cache_path(settings.cache_dir(), scope, encoder),
+            list(range(len(texts))),
+            texts,
+            encoder=encoder,
+            on_progress=report,
+        )
+        warm[encoder] = (keys, done.vectors)
+    return warm
+
+
+def _warm_worker(warm: dict[str, tuple]) -> None:
+    for encoder, (keys, vectors) in warm.items():
+        embeddings.get_encoder(encoder).remember(keys, vectors)
+
+
 def _job(kind: str, texts: list[str], labels: list[str], name: str, seed: int, kw: dict[str, Any]) -> Any:
     if kind == "full":
-        return full_accuracy(texts, labels, seed=seed, model=kw["model"])
-    return simulate(texts, labels, strategy=name, seed=seed, **kw)
+        return full_accuracy(texts, labels, seed=seed, model=name.rstrip("/"))
+    model, strategy = parse_key(name, kw["model"])
+    return simulate(texts, labels, strategy=strategy, seed=seed, **{**kw, "model": model})
 
 
 def run_dataset(
@@ -202,45 +259,60 @@ def run_dataset(
     seeds: int = 3,
     model: str = models.DEFAULT_MODEL,
     start: int = 20,
+    first: str = DEFAULT_FIRST,
     jobs: int = 1,
     on_progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Every strategy on every seed, plus the full-training-split ceiling; returns the averaged summary.
 
-    Returns ``{"full_accuracy", "strategies": {name: {"auc", "n95", "n99", "curve", ...}}, ...}`` (see
-    ``summarize``). ``jobs`` > 1 runs the (strategy, seed) pairs in that many processes (same numbers).
-    ``on_progress(done, total, message)`` counts measured points (a full-split fit counts as one).
-    Raises ConfigError on bad parameters.
+    ``strategy_names`` are strategies (run with ``model``) or ``"<representation>/<strategy>"`` keys
+    (``models.REPRESENTATIONS``), e.g. ``"tfidf/random"``, ``"minilm/margin"``. Returns
+    ``{"full_accuracy", "strategies": {name: {"auc", "n95", "n99", "curve", ...}}, ...}`` (see
+    ``summarize``); the ceiling is the best full-split accuracy among the models used
+    (``"full_accuracy_by_model"`` has each). ``jobs`` > 1 runs the (strategy, seed) pairs in that many
+    processes (same numbers). ``on_progress(done, total, message)`` counts measured points (a full-split
+    fit counts as one). Raises ConfigError on bad parameters or an unavailable model.
     """
-    for name in strategy_names:
-        _check(budget, batch, start, name)
+    parsed = {name: parse_key(name, model) for name in strategy_names}
+    for m, strategy in parsed.values():
+        _check(budget, batch, start, strategy)
+        models.check_model_name(m)
     texts, labels = list(texts), list(labels)
-    kw = {"budget": budget, "batch": batch, "model": model, "start": start}
-    work = [("full", "", s) for s in range(seeds)] + [("run", n, s) for n in strategy_names for s in range(seeds)]
+    used = list(dict.fromkeys(m for m, _ in parsed.values()))
+    warm = _embed_once(texts, set(used), on_progress)
+    kw = {"budget": budget, "batch": batch, "model": model, "start": start, "first": first}
+    work = [("full", f"{m}/", s) for m in used for s in range(seeds)]
+    work += [("run", n, s) for n in strategy_names for s in range(seeds)]
     n_points = len(label_grid(len(split(texts, labels, 0)[0]), budget, batch, start))
     sizes = [1 if kind == "full" else n_points for kind, _, _ in work]
     total, started = sum(sizes), time.perf_counter()
     results: list[Any] = []
     if jobs > 1:
-        with ProcessPoolExecutor(jobs) as executor:
-            futures = [executor.submit(_job, kind, texts, labels, name, seed, kw) for kind, name, seed in work]
+        with ProcessPoolExecutor(jobs, initializer=_warm_worker, initargs=(warm,)) as executor:
+            futures = [executor.submit(_job, kind, texts, labels, *rest, kw) for kind, *rest in work]
             for i, future in enumerate(futures):
                 results.append(future.result())
                 if on_progress:
-                    on_progress(sum(sizes[: i + 1]), total, f"{work[i][1] or 'full split'}, seed {work[i][2]}: done")
+                    on_progress(sum(sizes[: i + 1]), total, f"{work[i][1].rstrip('/')}, seed {work[i][2]}: done")
     else:
         for i, (kind, name, seed) in enumerate(work):
             done = sum(sizes[:i])
             if kind == "full":
-                results.append(full_accuracy(texts, labels, seed=seed, model=model))
+                results.append(full_accuracy(texts, labels, seed=seed, model=name.rstrip("/")))
                 if on_progress:
                     on_progress(done + 1, total, f"full training split, seed {seed}: accuracy {results[-1]:.3f}")
                 continue
             step = (lambda d, _t, m, done=done: on_progress(done + d, total, m)) if on_progress else None
-            results.append(simulate(texts, labels, strategy=name, seed=seed, on_progress=step, **kw))
-    runs = {name: results[seeds * (k + 1) : seeds * (k + 2)] for k, name in enumerate(strategy_names)}
-    summary = summarize(results[:seeds], runs)
+            m, strategy = parsed[name]
+            results.append(
+                simulate(texts, labels, strategy=strategy, seed=seed, on_progress=step, **{**kw, "model": m})
+            )
+    n_full = len(used) * seeds
+    full = {m: float(np.mean(results[k * seeds : (k + 1) * seeds])) for k, m in enumerate(used)}
+    runs = {name: results[n_full + seeds * k : n_full + seeds * (k + 1)] for k, name in enumerate(strategy_names)}
+    summary = summarize([max(full.values())], runs)
     summary.update(
+        full_accuracy_by_model=full,
         n_train=len(split(texts, labels, 0)[0]),
         n_classes=len(set(labels)),
         seeds=seeds,

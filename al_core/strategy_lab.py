@@ -193,7 +193,15 @@ def check(data: LabData) -> None:
 
 
 # -- planning ---------------------------------------------------------------------------------------------
-def plan(n_rows: int, *, budget: int, batch: int, seeds: int, strategy_names: Sequence[str]) -> RunPlan:
+def plan(
+    n_rows: int,
+    *,
+    budget: int,
+    batch: int,
+    seeds: int,
+    strategy_names: Sequence[str],
+    model: str = models.DEFAULT_MODEL,
+) -> RunPlan:
     """The run for ``n_rows`` rows: the budget capped by the training split, its points, fits and cost.
 
     Raises ConfigError for bad parameters (as ``simulation.run_dataset`` would) or no strategy.
@@ -212,6 +220,8 @@ def plan(n_rows: int, *, budget: int, batch: int, seeds: int, strategy_names: Se
     per_point = 0.08 + 8e-5 * n_rows
     weight = sum(1.6 if name == simulation.DIVERSITY else 1.0 for name in strategy_names)
     seconds = seeds * (points * per_point * weight + 0.05 + 2e-4 * n_rows)
+    if models.uses_embeddings(model):  # embedding the texts once (60-100 per second on 2 cores)
+        seconds += n_rows / 60
     fits = seeds * (points * len(strategy_names) + 1)
     return RunPlan(capped, budget, n_train, points, fits, round(seconds, 1))
 
@@ -232,7 +242,7 @@ def run(
     """
     check(data)
     models.check_model_name(model)
-    run_plan = plan(data.n, budget=budget, batch=batch, seeds=seeds, strategy_names=strategy_names)
+    run_plan = plan(data.n, budget=budget, batch=batch, seeds=seeds, strategy_names=strategy_names, model=model)
     result = simulation.run_dataset(
         data.texts, data.labels, strategy_names=list(strategy_names), budget=run_plan.budget, batch=batch,
         seeds=seeds, model=model, start=START, on_progress=on_progress,

@@ -19,11 +19,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from al_core import models
+from al_core import embeddings, models
 from al_core.errors import ConfigError, NotEnoughData
 from al_core.simulation import (  # re-exported: bench.label_efficiency's names keep working
     ALL_STRATEGIES,
+    BASELINE,
+    DEFAULT_CONFIG,
+    DEFAULT_FIRST,
     DIVERSITY,
+    FIRST_BATCH,
     TEST_SIZE,
     Point,
     Progress,
@@ -85,19 +89,45 @@ def write_plot(results: dict[str, dict[str, Any]], path: str | Path) -> list[Pat
     return written
 
 
+def default_keys() -> list[str]:
+    """What the command compares by default: the baseline, margin per representation, and the default."""
+    if embeddings.unavailable_reason():
+        return ["tfidf/random", "tfidf/margin", f"tfidf/{DIVERSITY}"]
+    return list(dict.fromkeys(["tfidf/random", "tfidf/margin", "minilm/random", "minilm/margin", default_key()]))
+
+
+def default_key() -> str:
+    """The key of the app's default configuration (its model and strategy) when available here."""
+    return DEFAULT_CONFIG if not embeddings.unavailable_reason() else "tfidf/margin"
+
+
+def gains(result: dict[str, Any], baseline: str = BASELINE) -> dict[str, float]:
+    """Learning-curve area of every key minus the baseline's (empty without the baseline)."""
+    base = result["strategies"].get(baseline)
+    return {k: v["auc"] - base["auc"] for k, v in result["strategies"].items()} if base else {}
+
+
 def markdown_table(results: dict[str, dict[str, Any]]) -> str:
     lines = [
-        "| dataset | full-split acc. | strategy | AUC (acc.) | n95 | n99 | acc. at budget | macro-F1 at budget |",
-        "|---|---|---|---|---|---|---|---|",
+        f"| dataset | full-split acc. | strategy | AUC (acc.) | vs {BASELINE} | n95 | n99 | acc. at budget | "
+        "macro-F1 at budget |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, result in results.items():
+        gain = gains(result)
         for strategy, data in result["strategies"].items():
             last_n, last_acc = data["curve"][-1]
+            mark = " (default)" if result.get("default") == strategy else ""
+            delta = f"{gain[strategy]:+.3f}" if strategy in gain else "-"
             lines.append(
-                f"| {name} | {result['full_accuracy']:.3f} | {strategy} | {data['auc']:.3f} | "
+                f"| {name} | {result['full_accuracy']:.3f} | {strategy}{mark} | {data['auc']:.3f} | {delta} | "
                 f"{data['n95'] or '-'} | {data['n99'] or '-'} | {last_acc:.3f} ({last_n}) | "
                 f"{data['curve_macro_f1'][-1][1]:.3f} |"
             )
+    defaults = [gains(r)[r["default"]] for r in results.values() if r.get("default") in gains(r)]
+    if defaults:
+        lines.append(f"\nMean gain of the default over {BASELINE}: {sum(defaults) / len(defaults):+.3f} "
+                     f"(min {min(defaults):+.3f}) on {len(defaults)} dataset(s).")  # fmt: skip
     return "\n".join(lines)
 
 
@@ -108,8 +138,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=int, default=20)
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--start", type=int, default=20, help="size of the random start")
-    p.add_argument("--model", default=models.DEFAULT_MODEL, choices=sorted(models.MODELS))
-    p.add_argument("--strategies", default=",".join(ALL_STRATEGIES), help="comma-separated")
+    p.add_argument("--model", default=models.DEFAULT_MODEL, choices=sorted(models.MODELS), help="for bare strategies")
+    p.add_argument(
+        "--strategies",
+        default=",".join(default_keys()),
+        help="comma-separated '<representation>/<strategy>' keys (representations: "
+        f"{', '.join(models.REPRESENTATIONS)}) or bare strategies (run with --model)",
+    )
+    p.add_argument("--first", default=DEFAULT_FIRST, choices=FIRST_BATCH, help="how the first batch is chosen")
     p.add_argument("--jobs", type=int, default=1, help="processes (results do not depend on it)")
     p.add_argument("--json", help="write the results here (after every dataset)")
     p.add_argument("--plot", help="write the learning curves here (HTML; PNG too when kaleido is installed)")
@@ -134,8 +170,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             results[name] = run_dataset(
                 texts, labels, strategy_names=names, budget=args.budget, batch=args.batch, seeds=args.seeds,
-                model=args.model, start=args.start, jobs=args.jobs, on_progress=progress,
+                model=args.model, start=args.start, first=args.first, jobs=args.jobs, on_progress=progress,
             )  # fmt: skip
+            if default_key() in results[name]["strategies"]:
+                results[name]["default"] = default_key()
             log.info("%s done in %.0f s", name, results[name]["seconds"])
             if args.json:
                 Path(args.json).write_text(json.dumps(results, indent=1), encoding="utf-8")

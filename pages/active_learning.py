@@ -6,7 +6,7 @@ from types import MappingProxyType
 
 import streamlit as st
 
-from al_core import evaluation, models, strategies, versions
+from al_core import embeddings, evaluation, models, strategies, versions
 from al_core.errors import ALError, IterationLocked, LabelConfigError
 from al_core.history import History, IterationRecord
 from al_core.iteration import STEPS, IterationResult, IterationSettings, run_iteration
@@ -50,8 +50,21 @@ def choose_control(project: Project) -> str | None:
 def settings_form(project: Project, eval_size_now: int, control: str | None) -> IterationSettings:
     left, right = st.columns(2)
     with left:
-        model = st.selectbox("Model", list(models.MODELS), key=state.W_MODEL)
+        choices = models.available_models()
+        model = st.selectbox(
+            "Model (text representation + classifier)",
+            choices,
+            index=choices.index(models.default_model()) if models.default_model() in choices else 0,
+            key=state.W_MODEL,
+        )
         st.caption(models.MODELS[model].description)
+        missing = embeddings.unavailable_reason()
+        if missing:
+            st.caption(f"Sentence-embedding models are not offered: {missing}")
+        elif models.uses_embeddings(model):
+            st.caption(
+                "The first iteration embeds every task (minutes for tens of thousands); later ones only new or changed tasks."
+            )
         strategy = st.selectbox(
             "Query strategy",
             strategies.STRATEGIES,
@@ -62,6 +75,7 @@ def settings_form(project: Project, eval_size_now: int, control: str | None) -> 
         st.caption(STRATEGY_HELP.get(strategy, ""))
         diversity = st.checkbox(
             "Diversity-aware batch order",
+            value=True,
             key=state.W_DIVERSITY,
             help="Interleave clusters of similar texts so one batch does not ask about near-duplicates.",
         )

@@ -111,14 +111,16 @@ def settings(data: lab.LabData) -> tuple[dict, lab.RunPlan]:
         help="random is the baseline: a strategy is worth it when it reaches the same accuracy with fewer labels.",
     )  # fmt: skip
     cols = st.columns(4)
-    model = cols[0].selectbox("Model", list(models.MODELS), key=state.W_LAB_MODEL)
+    choices = models.available_models()
+    default = choices.index(models.default_model()) if models.default_model() in choices else 0
+    model = cols[0].selectbox("Model", choices, index=default, key=state.W_LAB_MODEL)
     budget = cols[1].number_input("Budget (labels)", 2, 100_000, 200, step=20, key=state.W_LAB_BUDGET)
     batch = cols[2].number_input("Batch (labels per round)", 1, 1000, 20, step=5, key=state.W_LAB_BATCH)
     seeds = cols[3].number_input("Seeds", 1, 10, 2, key=state.W_LAB_SEEDS, help="Repeats with other splits, averaged.")
     st.caption(models.MODELS[model].description)
     params = {"strategy_names": names, "budget": int(budget), "batch": int(batch), "seeds": int(seeds), "model": model}
     try:
-        run_plan = lab.plan(data.n, **{k: v for k, v in params.items() if k != "model"})
+        run_plan = lab.plan(data.n, **params)
     except ALError as err:
         stop_with(md(err))
     return params, run_plan

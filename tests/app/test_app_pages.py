@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from al_core import models
 from al_core.gateway import Gateway
 from al_core.label_config import TEMPLATES
 from al_core.sample import GoldAnnotator, sample_gold
@@ -129,7 +130,7 @@ def test_connect_create_import_sample_and_iterate(
     GoldAnnotator(gateway, project_id, sample_gold().get).label(20)
     at.button(key=state.W_RUN).click().run()
     assert not at.exception and not at.error, texts(at.error)
-    assert any("Trained tfidf-logreg" in s for s in texts(at.success))
+    assert any(f"Trained {models.default_model()}" in s for s in texts(at.success))
     first, second = (it for it in _history_rows(at))
     assert (second["status"], first["status"]) == ("succeeded", "succeeded")
     assert first["labels"] > 0 and first["accuracy"] is not None

@@ -28,11 +28,11 @@ def played(gateway: Gateway, history: History):
     """A sample project after: cold start, 45 labels, iteration, 45 labels, iteration (K=150), 45 labels."""
     project = create_sample_project(gateway, "iteration test")
     annotator = GoldAnnotator(gateway, project.id, sample_gold().get)
-    results = [run_iteration(gateway, history, project.id, IterationSettings(upload_top=K))]
+    results = [run_iteration(gateway, history, project.id, IterationSettings(upload_top=K, diversity=False))]
     served_first = []
     for _ in range(2):
         served_first.append(annotator.label(45))
-        results.append(run_iteration(gateway, history, project.id, IterationSettings(upload_top=K)))
+        results.append(run_iteration(gateway, history, project.id, IterationSettings(upload_top=K, diversity=False)))
     served_first.append(annotator.label(45))
     return project, annotator, results, served_first
 

@@ -67,6 +67,13 @@ def test_task_cache_embeds_only_new_or_changed_tasks(tmp_path: Path) -> None:
     assert not np.allclose(third.vectors[5], first.vectors[5])
 
 
+def test_keys_ending_in_zero_bytes_survive_the_cache(tmp_path: Path) -> None:
+    texts = [t for t in (f"text {i}" for i in range(5000)) if embeddings.text_key(t).endswith(b"\x00")][:3]
+    path = tmp_path / "cache.npz"
+    embeddings.embed_tasks(path, [1, 2, 3], texts)
+    assert embeddings.embed_tasks(path, [1, 2, 3], texts).n_embedded == 0
+
+
 def test_an_unreadable_cache_is_rebuilt(tmp_path: Path) -> None:
     path = embeddings.cache_path(tmp_path, "scope", embeddings.DEFAULT_ENCODER)
     path.parent.mkdir(parents=True)

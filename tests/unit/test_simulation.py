@@ -145,3 +145,38 @@ def test_an_unknown_model_is_refused(data) -> None:
     texts, labels = data
     with pytest.raises(ConfigError, match="nope"):
         sim.simulate(texts, labels, strategy="margin", model="nope", **SMALL)
+
+
+def test_representation_keys_run_their_own_models_against_the_best_ceiling(data) -> None:
+    texts, labels = data
+    keys = ["tfidf/random", "minilm/margin", "margin"]
+    result = sim.run_dataset(texts, labels, strategy_names=keys, seeds=1, model="tfidf-cnb", **TINY)
+    assert list(result["strategies"]) == keys
+    full = result["full_accuracy_by_model"]
+    assert set(full) == {"tfidf-logreg", "minilm-logreg", "tfidf-cnb"}
+    assert result["full_accuracy"] == max(full.values())
+
+
+def test_embedding_runs_agree_across_processes(data) -> None:
+    texts, labels = data
+    kw = {"strategy_names": ["minilm/margin+diversity"], "seeds": 2, "first": "typical", **TINY}
+    one, two = sim.run_dataset(texts, labels, jobs=1, **kw), sim.run_dataset(texts, labels, jobs=2, **kw)
+    assert one["strategies"] == two["strategies"]
+
+
+def test_parse_key_and_its_errors() -> None:
+    assert sim.parse_key("tfidf+minilm/margin+diversity", "x") == ("tfidf+minilm-logreg", "margin+diversity")
+    assert sim.parse_key("entropy", "tfidf-svm") == ("tfidf-svm", "entropy")
+    with pytest.raises(ConfigError, match=r"Unknown representation 'bert' in 'bert/margin'\. Use one of"):
+        sim.parse_key("bert/margin", "x")
+
+
+def test_typical_first_batch_is_the_apps_cold_start(data) -> None:
+    texts, labels = data
+    train_x, _, train_y, _ = sim.split(texts, labels, 0)
+    chosen = sim._typical_start(train_x, train_y, 6, 0, "minilm-logreg")
+    features = sim.models.vectorize_for_diversity(train_x, model="minilm-logreg")
+    expected = sim.strategies.cold_start_order(features, batch_size=6, random_state=0)[:6]
+    assert chosen == [int(i) for i in expected]
+    with pytest.raises(ConfigError, match=r"The 'first' parameter must be one of \['random', 'typical'\]"):
+        sim.simulate(texts, labels, strategy="margin", first="best", **TINY)
