@@ -35,8 +35,8 @@ with left:
     st.subheader("Settings for automatic runs")
     with st.form("automation_settings"):
         every = st.number_input("Iterate after every N new annotations", 1, 10_000, current.every, key=W_EVERY)
-        names = sorted(models.MODELS)
-        chosen_model = current.settings.get("model", models.DEFAULT_MODEL)
+        names = models.available_models()
+        chosen_model = current.settings.get("model", models.default_model())
         model = st.selectbox(
             "Model", names, index=names.index(chosen_model) if chosen_model in names else 0, key=W_MODEL
         )
