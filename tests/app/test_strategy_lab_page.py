@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -206,3 +207,23 @@ def test_the_projects_labels_are_simulated(make_app: MakeApp, fake_project: Proj
     small_run(at, ["random", "margin"])
     assert len(at.get("plotly_chart")) == 1 and len(table(at)) == 2
     assert [r["labels at budget"] for r in table(at)] == [44, 44], "capped by the 44-text training split"
+
+
+# -- with and without the sentence-embedding extra --------------------------------------------------------
+def test_embedding_models_are_the_default_when_installed(make_app: MakeApp) -> None:
+    at = open_lab(make_app)
+    at.file_uploader(key=state.W_LAB_UPLOAD).set_value(("intents.csv", csv_bytes(subset(40, 5)), "text/csv")).run()
+    model = at.selectbox(key=state.W_LAB_MODEL)
+    assert "minilm-logreg" in model.options and model.value == "minilm-logreg"
+    small_run(at, ["random", "margin+diversity"])
+    assert [r["strategy"] for r in table(at)] == ["random", "margin+diversity"]
+
+
+def test_without_the_extra_the_tfidf_models_work(make_app: MakeApp, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)  # what `import` sees when not installed
+    at = open_lab(make_app)
+    at.file_uploader(key=state.W_LAB_UPLOAD).set_value(("intents.csv", csv_bytes(subset(40, 5)), "text/csv")).run()
+    model = at.selectbox(key=state.W_LAB_MODEL)
+    assert model.options == ["tfidf-logreg", "tfidf-svm", "tfidf-cnb"] and model.value == "tfidf-logreg"
+    small_run(at, ["random", "margin"])
+    assert len(at.get("plotly_chart")) == 1

@@ -8,19 +8,16 @@ of each page go to the git-ignored ``artifacts/e2e/``.
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from al_core.gateway import Gateway
 from al_core.sample import GoldAnnotator, sample_gold
 from al_core.settings import PROJECT_ROOT
-from tests.conftest import free_port, start_service
+from tests.e2e.browser import browser_page, dashboard
 
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = PROJECT_ROOT / "artifacts" / "e2e"
 TIMEOUT_MS = 120_000
 
@@ -30,32 +27,14 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def app_url() -> Iterator[str]:
     """The dashboard, started like `make run` does, with no configured connection (the user connects)."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LABEL_STUDIO_")}
-    cmd = [sys.executable, "-m", "ui.serve", "run", "app.py", "--server.port", str(port)]
-    cmd += ["--server.headless", "true", "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"]
-    url = f"http://127.0.0.1:{port}"
-    proc = start_service(cmd, env, url + "/_stcore/health", "the dashboard")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=15)
+    with dashboard({k: v for k, v in os.environ.items() if not k.startswith("LABEL_STUDIO_")}) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def page(app_url: str):
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is missing: .ci/run installs it (apt-get install chromium).")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
-        pg.set_default_timeout(TIMEOUT_MS)
+    with browser_page(TIMEOUT_MS) as pg:
         yield pg
-        browser.close()
 
 
 def _shot(page, name: str) -> None:

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import csv
 import os
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -22,9 +20,8 @@ from al_core.history import History
 from al_core.iteration import IterationSettings, run_iteration
 from al_core.label_config import build_config, parse_label_config, prediction_result
 from al_core.settings import Connection, db_url
-from tests.conftest import free_port, start_service
+from tests.e2e.browser import browser_page, dashboard
 
-CHROMIUM = Path("/usr/bin/chromium")
 TIMEOUT_MS = 60_000
 IMG = '<img src=x onerror="window.__xss=1">'
 SCRIPT = "<script>window.__xss=1</script>"
@@ -38,32 +35,16 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def app_url(label_studio: Connection) -> Iterator[str]:
     """The dashboard, already connected through the environment like `make run` (no typing needed)."""
-    port = free_port()
-    env = {**os.environ, "LABEL_STUDIO_URL": label_studio.url, "LABEL_STUDIO_API_KEY": label_studio.api_key}
-    cmd = [sys.executable, "-m", "ui.serve", "run", "app.py", "--server.port", str(port)]
-    cmd += ["--server.headless", "true", "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"]
-    url = f"http://127.0.0.1:{port}"
-    proc = start_service(cmd, env, url + "/_stcore/health", "the dashboard")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=15)
+    with dashboard(
+        {**os.environ, "LABEL_STUDIO_URL": label_studio.url, "LABEL_STUDIO_API_KEY": label_studio.api_key}
+    ) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def page(app_url: str):
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is missing: .ci/run installs it (apt-get install chromium).")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
-        pg.set_default_timeout(TIMEOUT_MS)
+    with browser_page(TIMEOUT_MS) as pg:
         yield pg
-        browser.close()
 
 
 @pytest.fixture(scope="module")
