@@ -78,6 +78,11 @@ def _esc(text: Any) -> str:
     return html.escape(str(text), quote=False)
 
 
+def _categories(names: Sequence[Any]) -> list[str]:
+    # Plotly renders a few tags (<b>, <a>, <br>...) inside axis labels: class names are user data, shown as text.
+    return [_esc(name) for name in names]
+
+
 def _wrap(text: str, width: int) -> list[str]:
     # Plotly never wraps titles: long ones are cut off in narrow columns, so break them here.
     return [line for part in text.split("<br>") for line in textwrap.wrap(part, width) or [""]]
@@ -372,7 +377,7 @@ def class_balance(record: IterationRecord | None, labels: Sequence[str] = ()) ->
         total = sum(counts.values())
         fig.add_trace(
             go.Bar(
-                y=order,
+                y=_categories(order),
                 x=[counts.get(c, 0) / total if total else 0.0 for c in order],
                 orientation="h",
                 name=f"{legend} ({total:,})",
@@ -428,8 +433,8 @@ def confusion_matrix(record: IterationRecord | None) -> go.Figure:
     fig = go.Figure(
         go.Heatmap(
             z=shares,
-            x=columns,
-            y=labels,
+            x=_categories(columns),
+            y=_categories(labels),
             text=confusion,
             texttemplate="%{text}" if show_text else None,
             colorscale="Blues",
@@ -478,7 +483,7 @@ def per_class_f1(record: IterationRecord | None) -> go.Figure:
     train = _count_map(_get(record, "metrics", "train_class_counts"))
     fig = go.Figure(
         go.Bar(
-            y=order,
+            y=_categories(order),
             x=[f1[c] for c in order],
             orientation="h",
             marker_color=[_f1_colour(f1[c]) for c in order],
@@ -515,7 +520,7 @@ def compare_versions(a: IterationRecord | None, b: IterationRecord | None) -> go
     for scores, name, colour in ((first, names[0], GREY), (second, names[1], BLUE)):
         fig.add_trace(
             go.Bar(
-                y=order,
+                y=_categories(order),
                 x=[scores.get(c) for c in order],
                 orientation="h",
                 name=name,

@@ -260,6 +260,13 @@ def test_class_balance_counts_multi_label_combinations_per_label() -> None:
     assert shares["other|thing"] == pytest.approx(1 / 26)  # not all parts are known labels: kept whole
 
 
+def test_class_names_are_shown_as_text_not_markup() -> None:
+    rec = record(2, accuracy=0.7)
+    rec.metrics["train_class_counts"] = {"<b>bold</b>": 3, "Q&A": 2}
+    fig = charts.class_balance(rec, ["<b>bold</b>", "Q&A"])
+    assert list(fig.data[0].y)[:2] == ["&lt;b&gt;bold&lt;/b&gt;", "Q&amp;A"]  # Plotly shows the entities as text
+
+
 def test_confusion_matrix_rows_true_columns_predicted(three: list[IterationRecord]) -> None:
     fig = charts.confusion_matrix(three[-1])
     (heat,) = fig.data
