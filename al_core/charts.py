@@ -19,12 +19,14 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from al_core.history import IterationRecord
+from al_core.progress import STEPS
 
 STOP_KAPPA = 0.99  # the threshold of evaluation.should_stop (3 versions in a row at or above it)
 MAX_CELL_TEXT = 30  # above this many classes the confusion matrix shows colours only
 MAX_PER_VERSION = 30  # charts with one box or bar per version show the latest this many
-STEP_ORDER = ("read", "labels", "train", "evaluate", "score", "strategy", "upload", "switch", "record")
-_STEP_COLOURS = ("#4f46e5", "#a5b4fc", "#0d9488", "#5eead4", "#d97706", "#fcd34d", "#db2777", "#6b7280", "#d1d5db")
+STEP_ORDER = STEPS
+_STEP_COLOURS = ("#4f46e5", "#a5b4fc", "#7c3aed", "#0d9488", "#5eead4", "#d97706", "#fcd34d", "#db2777", "#6b7280",
+                 "#d1d5db")  # fmt: skip
 X_LABELS = "Training labels (evaluation set excluded)"
 TITLE_WIDTH, NOTE_WIDTH = 80, 115  # characters per line of a figure's title and of its note
 

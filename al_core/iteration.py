@@ -24,8 +24,6 @@ from al_core.scoring import PoolData, Scored, cold_start, embed, train_and_score
 from al_core.task_cache import sync_tasks
 from al_core.types import Task
 
-STEPS = ("read", "labels", "train", "evaluate", "score", "strategy", "upload", "switch", "record")
-
 
 @dataclass(frozen=True)
 class IterationSettings:

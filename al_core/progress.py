@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 Progress = Callable[[str, float, str], None]  # (step, fraction of the step done, message)
+# An iteration's steps in the order they run ("embed" only for models that embed texts).
+STEPS = ("read", "labels", "embed", "train", "evaluate", "score", "strategy", "upload", "switch", "record")
 
 
 class StepTimer:

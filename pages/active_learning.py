@@ -9,8 +9,9 @@ import streamlit as st
 from al_core import embeddings, evaluation, models, strategies, versions
 from al_core.errors import ALError, IterationLocked, LabelConfigError
 from al_core.history import History, IterationRecord
-from al_core.iteration import STEPS, IterationResult, IterationSettings, run_iteration
+from al_core.iteration import IterationResult, IterationSettings, run_iteration
 from al_core.label_config import choices_controls
+from al_core.progress import STEPS
 from al_core.types import Project
 from ui import services, state, versions_panel
 from ui.common import PROJECT_PAGE, md, need_connection, need_project, percent
