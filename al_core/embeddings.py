@@ -145,10 +145,19 @@ class Encoder:
             self._memo.pop(next(iter(self._memo)))
 
 
-@lru_cache(maxsize=4)
 def get_encoder(name: str = DEFAULT_ENCODER) -> Encoder:
     """The process's shared encoder ``name`` (loaded once; read-only apart from its memo)."""
+    return _shared(name)  # positional, so get_encoder() and get_encoder(DEFAULT_ENCODER) are one encoder
+
+
+@lru_cache(maxsize=4)
+def _shared(name: str) -> Encoder:
     return Encoder(name)
+
+
+def forget_encoders() -> None:
+    """Drop the loaded encoders and their memos (what a new process starts with)."""
+    _shared.cache_clear()
 
 
 class SentenceEmbedder(TransformerMixin, BaseEstimator):

@@ -38,7 +38,7 @@ def pool_texts(texts: Sequence[str], size: int) -> list[str]:
 
 
 def _pass(path: Path, ids: list[int], texts: list[str]) -> dict[str, float]:
-    embeddings.get_encoder.cache_clear()  # a new process: no memo, only the disk cache
+    embeddings.forget_encoders()  # a new process: no memo, only the disk cache
     loaded = time.perf_counter()
     embeddings.get_encoder()
     started = time.perf_counter()

@@ -34,6 +34,7 @@ def test_default_encoder_loads_offline_from_the_packaged_weights() -> None:
 
 def test_the_memo_embeds_each_text_once() -> None:
     encoder = embeddings.get_encoder()
+    assert embeddings.get_encoder(embeddings.DEFAULT_ENCODER) is encoder, "one shared encoder per name"
     texts = [f"memo test sentence number {i}" for i in range(5)]
     before = encoder.n_computed
     first = encoder.encode(texts + texts[:2])
