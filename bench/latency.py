@@ -258,7 +258,9 @@ class OneRequestUploads(Gateway):
         return super().import_predictions(project_id, predictions, **{**kwargs, "chunk_size": max(len(predictions), 1)})
 
 
-def ours(gateway: Gateway, project_id: int, what_if: Gateway | None = None) -> dict[str, Any]:
+def ours(
+    gateway: Gateway, project_id: int, what_if: Gateway | None = None, model: str = models.DEFAULT_MODEL
+) -> dict[str, Any]:
     """Every task uploaded, then default, then default again after 20 more annotations (taken from /next);
     then, with a ``what_if`` gateway (e.g. ``OneRequestUploads``), every task uploaded through it."""
     from al_core.history import History
@@ -268,7 +270,8 @@ def ours(gateway: Gateway, project_id: int, what_if: Gateway | None = None) -> d
     history = History(db_url())
     # The example notebook's model and plain margin, as measured from the start: both ways do the same
     # fitting work, and the app's default (sentence embeddings) is measured by bench.embedding_cache.
-    base = {"model": models.DEFAULT_MODEL, "diversity": False}
+    # With --model set to an embedding model, the app's configuration for it (margin + diversity) instead.
+    base = {"model": model, "diversity": models.uses_embeddings(model)}
     gc.collect()
     before = round(psutil.Process().memory_info().rss / 2**20, 1)
     with PeakRss() as rss:
@@ -352,6 +355,7 @@ def run(
     what_if: bool = False,
     skip_example: bool = False,
     skip_floor: bool = False,
+    model: str = models.DEFAULT_MODEL,
 ) -> dict[str, Any]:
     """Run the whole benchmark and return the JSON result (see the module docstring)."""
     started, setup = time.perf_counter(), Timer()
@@ -382,7 +386,7 @@ def run(
             log.info("The REST floor")
             floor = rest_floor(gateway, project_id)
         server_rss_ours = _server_rss(server)
-        mine = ours(gateway, project_id, OneRequestUploads(url, key, timeout=120) if what_if else None)
+        mine = ours(gateway, project_id, OneRequestUploads(url, key, timeout=120) if what_if else None, model)
         server_ours_mb = _stop_sampler(server_rss_ours)
         version = _version(url)
     finally:
@@ -396,6 +400,7 @@ def run(
     compute = full["steps"].get("train", 0.0) + full["steps"].get("score", 0.0)
     return {
         "pool": pool,
+        "model": model,
         "labeled": labeled,
         "ours_s": full["wall_s"],
         "ours_steps": full["steps"],
@@ -505,14 +510,21 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="leave out the REST floor (one bulk import of the whole pool); its keys are null",
     )
+    parser.add_argument(
+        "--model",
+        default=models.DEFAULT_MODEL,
+        choices=sorted(models.MODELS),
+        help="the model of our iterations (default: the example's TF-IDF; an embedding model adds diversity)",
+    )
     args = parser.parse_args(argv)
     if args.example_sample < 200 or args.labeled < 2 or args.pool <= args.labeled:
         parser.error("need --example-sample >= 200, --labeled >= 2 and --pool > --labeled")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would drown the steps
     result = run(
-        args.pool, args.labeled, args.example_sample, args.keep, args.what_if, args.skip_example, args.skip_floor
-    )
+        args.pool, args.labeled, args.example_sample, args.keep, args.what_if, args.skip_example, args.skip_floor,
+        args.model,
+    )  # fmt: skip
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1), encoding="utf-8")
     print(markdown(result))
