@@ -19,6 +19,7 @@ keep working.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -47,12 +48,14 @@ Progress = Callable[[int, int], None]  # (texts embedded so far, texts to embed)
 
 
 def unavailable_reason() -> str | None:
-    """None when sentence embeddings can run here; otherwise why not and what to install."""
-    try:
-        import sentence_transformers  # noqa: F401
-        import torch  # noqa: F401
-    except ImportError as err:
-        return f"Sentence embeddings are not installed ({err.name} is missing). {INSTALL_HINT}"
+    """None when sentence embeddings can run here; otherwise why not and what to install.
+
+    Looks the packages up without importing them: importing PyTorch takes seconds, and pages and the CLI
+    ask this on every start whatever model is chosen.
+    """
+    for name in ("sentence_transformers", "torch"):
+        if importlib.util.find_spec(name) is None:
+            return f"Sentence embeddings are not installed ({name} is missing). {INSTALL_HINT}"
     return None
 
 
@@ -86,8 +89,11 @@ class Encoder:
         reason = unavailable_reason()
         if reason:
             raise ConfigError(reason)
-        import torch
-        from sentence_transformers import SentenceTransformer
+        try:
+            import torch
+            from sentence_transformers import SentenceTransformer
+        except ImportError as err:  # installed but broken (e.g. a CUDA build without its libraries)
+            raise ConfigError(f"Sentence embeddings could not be loaded: {err}. {INSTALL_HINT}") from err
 
         torch.set_num_threads(THREADS)
         self.name = name
@@ -168,8 +174,7 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         self.encoder = encoder
 
     def fit(self, X: Sequence[str], y: Any = None) -> SentenceEmbedder:
-        get_encoder(self.encoder)  # fail early with a clear message
-        self.n_features_out_ = get_encoder(self.encoder).dim
+        self.n_features_out_ = get_encoder(self.encoder).dim  # loads it: fails early with a clear message
         return self
 
     def transform(self, X: Sequence[str]) -> np.ndarray:

@@ -233,13 +233,17 @@ def _features(name: str, params: Mapping[str, Any]) -> tuple[str, BaseEstimator]
     """The pipeline's first step: TF-IDF, sentence embeddings, or both side by side."""
     if not uses_embeddings(name):
         return "tfidf", _vectorizer(params)
-    reason = embeddings.unavailable_reason()
-    if reason:
-        raise ConfigError(f"Model {name!r} needs sentence embeddings. {reason}")
+    _require_embeddings(name)
     embed = embeddings.SentenceEmbedder(params["encoder"])
     if "ngram_max" not in params:
         return "embed", embed
     return "union", FeatureUnion([("tfidf", _vectorizer(params)), ("embed", embed)])
+
+
+def _require_embeddings(name: str) -> None:
+    reason = embeddings.unavailable_reason()
+    if reason:
+        raise ConfigError(f"Model {name!r} needs sentence embeddings. {reason}")
 
 
 def _classifier(name: str, params: Mapping[str, Any], random_state: int) -> BaseEstimator:
@@ -398,9 +402,7 @@ def vectorize_for_diversity(texts: Sequence[str], random_state: int = 0, model: 
     del random_state
     texts = _check_texts(texts)
     if uses_embeddings(model):
-        reason = embeddings.unavailable_reason()
-        if reason:
-            raise ConfigError(f"Model {model!r} needs sentence embeddings. {reason}")
+        _require_embeddings(model)
         return embeddings.get_encoder(resolve_params(model)["encoder"]).encode(texts)
     with _words_needed(f"The {len(texts)} texts contain no words to compare."):
         return _vectorizer({"ngram_max": 2, "max_features": None}).fit_transform(texts)
