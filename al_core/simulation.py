@@ -222,9 +222,10 @@ def parse_key(key: str, model: str) -> tuple[str, str]:
 def _embed_once(texts: list[str], model_names: set[str], on_progress: Progress | None) -> dict[str, tuple]:
     """Embed the dataset once per encoder (cached under the data dir), so no round embeds anything."""
     warm: dict[str, tuple] = {}
-    for encoder in sorted({models.resolve_params(m)["encoder"] for m in model_names if models.uses_embeddings(m)}):
-        keys = [embeddings.text_key(t) for t in texts]
-        scope = "texts:" + embeddings.text_key("".join(k.hex() for k in keys)).hex()
+    encoders = sorted({models.resolve_params(m)["encoder"] for m in model_names if models.uses_embeddings(m)})
+    keys = [embeddings.text_key(t) for t in texts] if encoders else []
+    scope = "texts:" + embeddings.text_key("".join(k.hex() for k in keys)).hex()
+    for encoder in encoders:
         report = (lambda d, t: on_progress(0, 1, f"Embedding the texts: {d:,} of {t:,}")) if on_progress else None
         done = embeddings.embed_tasks(
             embeddings.cache_path(settings.cache_dir(), scope, encoder),
@@ -243,8 +244,8 @@ def _warm_worker(warm: dict[str, tuple]) -> None:
 
 
 def _job(kind: str, texts: list[str], labels: list[str], name: str, seed: int, kw: dict[str, Any]) -> Any:
-    if kind == "full":
-        return full_accuracy(texts, labels, seed=seed, model=name.rstrip("/"))
+    if kind == "full":  # ``name`` is the model
+        return full_accuracy(texts, labels, seed=seed, model=name)
     model, strategy = parse_key(name, kw["model"])
     return simulate(texts, labels, strategy=strategy, seed=seed, **{**kw, "model": model})
 
@@ -281,9 +282,9 @@ def run_dataset(
     used = list(dict.fromkeys(m for m, _ in parsed.values()))
     warm = _embed_once(texts, set(used), on_progress)
     kw = {"budget": budget, "batch": batch, "model": model, "start": start, "first": first}
-    work = [("full", f"{m}/", s) for m in used for s in range(seeds)]
+    work = [("full", m, s) for m in used for s in range(seeds)]
     work += [("run", n, s) for n in strategy_names for s in range(seeds)]
-    n_points = len(label_grid(len(split(texts, labels, 0)[0]), budget, batch, start))
+    n_points = len(label_grid(train_size(len(texts)), budget, batch, start))
     sizes = [1 if kind == "full" else n_points for kind, _, _ in work]
     total, started = sum(sizes), time.perf_counter()
     results: list[Any] = []
@@ -293,12 +294,12 @@ def run_dataset(
             for i, future in enumerate(futures):
                 results.append(future.result())
                 if on_progress:
-                    on_progress(sum(sizes[: i + 1]), total, f"{work[i][1].rstrip('/')}, seed {work[i][2]}: done")
+                    on_progress(sum(sizes[: i + 1]), total, f"{work[i][1]}, seed {work[i][2]}: done")
     else:
         for i, (kind, name, seed) in enumerate(work):
             done = sum(sizes[:i])
             if kind == "full":
-                results.append(full_accuracy(texts, labels, seed=seed, model=name.rstrip("/")))
+                results.append(full_accuracy(texts, labels, seed=seed, model=name))
                 if on_progress:
                     on_progress(done + 1, total, f"full training split, seed {seed}: accuracy {results[-1]:.3f}")
                 continue
@@ -313,7 +314,7 @@ def run_dataset(
     summary = summarize([max(full.values())], runs)
     summary.update(
         full_accuracy_by_model=full,
-        n_train=len(split(texts, labels, 0)[0]),
+        n_train=train_size(len(texts)),
         n_classes=len(set(labels)),
         seeds=seeds,
         params=kw,
