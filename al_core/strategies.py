@@ -192,11 +192,14 @@ def _kmeans_labels(points: np.ndarray, n_clusters: int, random_state: int | None
 
 
 def _check_features(features, n: int):
-    if getattr(features, "ndim", 2) != 2 or features.shape[0] != n:
-        raise ConfigError(
-            f"'features' must have one row per task ({n} rows). Got shape {getattr(features, 'shape', None)}."
-        )
-    return sp.csr_matrix(features) if sp.issparse(features) else np.asarray(features, dtype=np.float64)
+    """``features`` as a CSR or plain numpy matrix (no copy of a dense array: ``_reduce`` converts the
+    rows it is given, so a 100,000-row pool is never copied whole to float64)."""
+    features = sp.csr_matrix(features) if sp.issparse(features) else np.asarray(features)
+    if features.ndim != 2 or features.shape[0] != n:
+        raise ConfigError(f"'features' must have one row per task ({n} rows). Got shape {features.shape}.")
+    if not sp.issparse(features) and not np.issubdtype(features.dtype, np.number):
+        raise ConfigError(f"'features' must be numeric. Got dtype {features.dtype}.")
+    return features
 
 
 def diverse_order(

@@ -44,6 +44,25 @@ def test_the_memo_embeds_each_text_once() -> None:
     np.testing.assert_array_equal(again, first[:5][::-1])
 
 
+def test_vectors_are_read_only_rows_shared_with_the_memo() -> None:
+    encoder = embeddings.get_encoder()
+    texts = [f"shared rows test sentence {i}" for i in range(4)]
+    vectors = encoder.encode([*texts, texts[0]])
+    assert not vectors.flags.writeable, "the memo shares these rows: a caller must not change them"
+    with pytest.raises(ValueError, match="read-only"):
+        vectors[0, 0] = 1.0
+    np.testing.assert_array_equal(vectors[4], vectors[0])  # a repeated text: embedded once, both rows filled
+    assert np.shares_memory(encoder._memo[embeddings.text_key(texts[1])], vectors), "no second copy"
+
+
+def test_fill_writes_only_the_rows_given() -> None:
+    encoder = embeddings.get_encoder()
+    out = np.full((5, encoder.dim), -1.0, dtype=np.float32)
+    encoder.fill(["fill test: first", "fill test: second"], out, np.array([3, 1]))
+    np.testing.assert_array_equal(out[[3, 1]], encoder.encode(["fill test: first", "fill test: second"]))
+    assert (out[[0, 2, 4]] == -1.0).all()
+
+
 def test_unknown_encoder_is_a_clear_offline_error() -> None:
     with pytest.raises(ConfigError, match=r"Could not load the sentence encoder 'no-such/encoder' offline"):
         embeddings.Encoder("no-such/encoder")
@@ -66,6 +85,15 @@ def test_task_cache_embeds_only_new_or_changed_tasks(tmp_path: Path) -> None:
     assert (third.n_embedded, third.n_cached) == (2, 5)
     np.testing.assert_array_equal(third.vectors[:5], first.vectors[:5])
     assert not np.allclose(third.vectors[5], first.vectors[5])
+
+    # The same tasks listed in another order: the cache is used as it is (no copy, no rewrite) and each
+    # task still gets its own vector.
+    written = path.stat().st_mtime_ns
+    reordered = embeddings.embed_tasks(path, [16, 15, 14, 13, 12, 11, 10], ["cache test: a new task", *changed[::-1]])
+    assert (reordered.n_embedded, reordered.n_cached) == (0, 7)
+    assert reordered.rows.tolist() == [6, 5, 4, 3, 2, 1, 0] and path.stat().st_mtime_ns == written
+    np.testing.assert_array_equal(reordered.vectors, third.vectors[::-1])
+    assert not reordered.store.flags.writeable, "the memo shares the store's rows"
 
 
 def test_keys_ending_in_zero_bytes_survive_the_cache(tmp_path: Path) -> None:

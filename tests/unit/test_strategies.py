@@ -183,11 +183,24 @@ def test_diverse_order_with_duplicate_rows_and_many_features() -> None:
     assert sorted(order.tolist()) == list(range(30))
 
 
+def test_diverse_order_takes_read_only_float32_vectors_as_they_are() -> None:
+    # Sentence vectors arrive as a read-only float32 array shared with the encoder's memo: only the
+    # candidates' rows are converted, and the order is the one float64 input gives.
+    features, blob = blobs([25, 25, 25, 25])
+    info = np.where(blob == 0, 0.9, 0.5) + np.random.default_rng(1).uniform(0, 0.05, size=blob.size)
+    vectors = features.astype(np.float32)
+    vectors.flags.writeable = False
+    expected = diverse_order(info, vectors.astype(np.float64), batch_size=4, random_state=0)
+    np.testing.assert_array_equal(diverse_order(info, vectors, batch_size=4, random_state=0), expected)
+
+
 def test_diverse_order_input_errors() -> None:
     with pytest.raises(ConfigError, match=r"The 'batch_size' parameter must be an int in \[1, inf\)\. Got 0"):
         diverse_order(np.zeros(3), np.zeros((3, 2)), batch_size=0)
     with pytest.raises(ConfigError, match=r"one row per task \(3 rows\)\. Got shape \(2, 2\)"):
         diverse_order(np.zeros(3), np.zeros((2, 2)), batch_size=2)
+    with pytest.raises(ConfigError, match=r"'features' must be numeric\. Got dtype <U1"):
+        diverse_order(np.zeros(3), np.array([["a"], ["b"], ["c"]]), batch_size=2)
 
 
 def test_cold_start_picks_one_typical_task_per_cluster_biggest_first() -> None:
