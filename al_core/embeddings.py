@@ -6,7 +6,8 @@ sentence-transformers on CPU PyTorch (see bench/README.md for why not ONNX Runti
 
 Three layers avoid embedding a text twice:
 - the *memo*, per process and encoder, maps a hash of the text to its vector, so that refitting a model
-  in every round of a simulation or an iteration embeds each text once;
+  in every round of a simulation or an iteration embeds each text once. Its vectors are rows of the arrays
+  they were computed into or loaded in (read-only), never copies: at 100,000 tasks a copy is 150 MB;
 - the *disk cache*, per project and encoder under ``<data dir>/embeddings/``, keyed by task id and a hash
   of the text, so that an iteration embeds only new or changed tasks (``embed_tasks``);
 - ``SentenceEmbedder``, a scikit-learn transformer that asks the memo first. It pickles as its encoder's
