@@ -7,6 +7,11 @@ PIP_FLAGS := --disable-pip-version-check -q
 AL_EMBEDDINGS ?= 1
 export AL_EMBEDDINGS
 EXTRA_REQS := $(if $(filter 0,$(AL_EMBEDDINGS)),,-r requirements-embeddings.txt)
+# PyTorch's CPU-only build (~200 MB) from PyTorch's own index, first: PyPI's Linux wheel of the same version
+# pulls ~3 GB of CUDA libraries. One quick lookup (--no-deps --retries 0): where that index cannot be reached,
+# pip takes the pinned torch from the usual indexes, as the next line would have.
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+TORCH_PIN := $(shell grep -E '^torch==' requirements-embeddings.txt)
 
 .PHONY: run test install labelstudio browser format clean
 
@@ -14,6 +19,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-embedding
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (set PYTHON=...).")'
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	@echo "Installing the app into $(VENV) ..."
+	$(if $(EXTRA_REQS),$(VENV)/bin/pip install $(PIP_FLAGS) --no-deps --retries 0 --extra-index-url $(TORCH_INDEX) "$(TORCH_PIN)")
 	$(VENV)/bin/pip install $(PIP_FLAGS) -r requirements.txt -r requirements-dev.txt $(EXTRA_REQS)
 	@touch $@
 
