@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from al_core import charts, versions
+from al_core import charts, class_charts, version_summary, versions
 from al_core.errors import ALError
 from al_core.gateway import server_health
 from al_core.history import IterationRecord
+from al_core.record_values import succeeded_versions
 from ui import services, state
 from ui.common import AL_PAGE, PROJECT_PAGE, md, need_connection
 
@@ -76,7 +77,7 @@ def pick_version(done: list[IterationRecord], labels: dict[str, str]) -> None:
 
 
 def headline(records: list[IterationRecord]) -> None:
-    s = charts.summary(records)
+    s = version_summary.summary(records)
     if s["last_failed"]:
         st.warning(md(s["last_failed"]), icon=":material/error:")
     acc, f1, ent, kappa, history = s["accuracy"], s["macro_f1"], s["mean_entropy"], s["kappa"], s["history"]
@@ -157,12 +158,12 @@ def compare(done: list[IterationRecord], labels: dict[str, str]) -> None:
     a = left.selectbox("First version", names, index=1, key=W_COMPARE_A, format_func=labels.__getitem__)
     b = right.selectbox("Second version", names, index=0, key=W_COMPARE_B, format_func=labels.__getitem__)
     by_name = {r.model_version: r for r in done}
-    st.plotly_chart(charts.compare_versions(by_name[a], by_name[b]), width="stretch", key="chart_compare")
+    st.plotly_chart(class_charts.compare_versions(by_name[a], by_name[b]), width="stretch", key="chart_compare")
 
 
 def table(project_id: int, records: list[IterationRecord]) -> None:
     st.subheader("All iterations")
-    frame = charts.versions_table(records)
+    frame = version_summary.versions_table(records)
     percent = st.column_config.NumberColumn(format="percent")
     st.dataframe(
         frame,
@@ -205,7 +206,7 @@ try:
 except ALError as err:
     st.error(str(err))
     st.stop()
-done = charts.succeeded_versions(records)
+done = succeeded_versions(records)
 if not done:
     st.info("No model versions yet: label a few tasks in Label Studio, then run an iteration.")
     st.page_link(AL_PAGE, label="Run an iteration", icon=":material/model_training:")
@@ -227,11 +228,13 @@ st.plotly_chart(charts.stopping_signals(done), width="stretch", key="chart_stopp
 
 st.subheader("Class balance")
 pick_version(done, labels)
-st.plotly_chart(charts.class_balance(record, record.metrics.get("labels") or ()), width="stretch", key="chart_balance")
+st.plotly_chart(
+    class_charts.class_balance(record, record.metrics.get("labels") or ()), width="stretch", key="chart_balance"
+)
 st.subheader("Confusion matrix & per-class F1")
 st.caption(f"Of {md(record.model_version)}, the version chosen above.")
-st.plotly_chart(charts.confusion_matrix(record), width="stretch", key="chart_confusion")
-st.plotly_chart(charts.per_class_f1(record), width="stretch", key="chart_f1")
+st.plotly_chart(class_charts.confusion_matrix(record), width="stretch", key="chart_confusion")
+st.plotly_chart(class_charts.per_class_f1(record), width="stretch", key="chart_f1")
 compare(done, labels)
 
 st.subheader("Per-step timings")
