@@ -38,7 +38,6 @@ _CURVES = (
 )
 
 
-# -- progress over versions ------------------------------------------------------------------------
 def _curve_detail(record: IterationRecord, key: str) -> str:
     if key in ("accuracy", "macro_f1"):
         return f"on {as_count(stored(record, 'metrics', 'n_eval'))} held-out evaluation labels"

@@ -15,7 +15,6 @@ from al_core.record_values import as_count, as_number, stored, stored_number
 MAX_CELL_TEXT = 30  # above this many classes the confusion matrix shows colours only
 
 
-# -- one version ---------------------------------------------------------------------------------------
 def _count_map(values: Any) -> dict[str, int]:
     if not isinstance(values, Mapping):
         return {}

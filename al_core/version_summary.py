@@ -13,7 +13,6 @@ from al_core.charts import STOP_KAPPA
 from al_core.history import IterationRecord
 from al_core.record_values import as_count, as_number, stored, stored_number, succeeded_versions
 
-# -- table and summary ----------------------------------------------------------------------------------
 TABLE_COLUMNS = (
     "version",
     "status",
