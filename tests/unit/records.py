@@ -93,6 +93,14 @@ def is_empty_state(fig: go.Figure) -> bool:
     return not fig.data and len(fig.layout.annotations) == 1
 
 
+def assert_empty_state_for_a_cold_start_or_none(make: Any) -> None:
+    """A figure of one version shows a titled empty state, not a blank plot, for a cold start or no version."""
+    for rec in (record(1, cold=True), None):
+        fig = make(rec)
+        assert is_empty_state(fig)
+        assert fig.layout.title.text
+
+
 def three_versions() -> list[IterationRecord]:
     """A cold start, then two measured versions (the second better, with kappa and live agreement)."""
     return [

@@ -9,7 +9,7 @@ import pytest
 
 from al_core import charts
 from al_core.history import IterationRecord
-from tests.unit.records import is_empty_state, many, record, trace
+from tests.unit.records import assert_empty_state_for_a_cold_start_or_none, is_empty_state, many, record, trace
 
 FIGURES_OF_RECORDS = [
     charts.learning_curve,
@@ -34,10 +34,7 @@ def test_record_figures_never_crash(make: Any, size: int, three: list[IterationR
 
 @pytest.mark.parametrize("make", FIGURES_OF_ONE)
 def test_one_version_figures_show_an_empty_state_for_a_cold_start_or_none(make: Any) -> None:
-    for rec in (record(1, cold=True), None):
-        fig = make(rec)
-        assert is_empty_state(fig)
-        assert fig.layout.title.text
+    assert_empty_state_for_a_cold_start_or_none(make)
 
 
 def test_failed_and_running_iterations_are_not_plotted(three: list[IterationRecord]) -> None:

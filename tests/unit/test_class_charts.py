@@ -8,17 +8,14 @@ import pytest
 
 from al_core import class_charts
 from al_core.history import IterationRecord
-from tests.unit.records import LABELS, is_empty_state, record
+from tests.unit.records import LABELS, assert_empty_state_for_a_cold_start_or_none, is_empty_state, record
 
 FIGURES_OF_ONE = [class_charts.class_balance, class_charts.confusion_matrix, class_charts.per_class_f1]
 
 
 @pytest.mark.parametrize("make", FIGURES_OF_ONE)
 def test_class_figures_show_an_empty_state_for_a_cold_start_or_none(make: Any) -> None:
-    for rec in (record(1, cold=True), None):
-        fig = make(rec)
-        assert is_empty_state(fig)
-        assert fig.layout.title.text
+    assert_empty_state_for_a_cold_start_or_none(make)
 
 
 # -- class balance, confusion, F1 --------------------------------------------------------------------------
