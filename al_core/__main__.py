@@ -16,12 +16,12 @@ from typing import Any
 
 from al_core import settings as app_settings
 from al_core.errors import ALError, ConfigError
-from al_core.gateway import Gateway
-from al_core.history import History
 from al_core.iteration import IterationSettings, run_iteration
-from al_core.models import MODELS, default_model
-from al_core.strategies import DEFAULT_STRATEGY, STRATEGIES
-from al_core.versions import prune_versions, rollback
+from al_core.labelstudio.gateway import Gateway
+from al_core.learning.models import MODELS, default_model
+from al_core.learning.strategies import DEFAULT_STRATEGY, STRATEGIES
+from al_core.store.history import History
+from al_core.store.versions import prune_versions, rollback
 
 
 def _connection_args(p: argparse.ArgumentParser) -> None:
@@ -216,7 +216,7 @@ def _rollback(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from al_core.webhooks import serve
+    from al_core.automation.receiver import serve
 
     return serve(args)
 

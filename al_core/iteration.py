@@ -13,17 +13,19 @@ from typing import Any
 
 import numpy as np
 
-from al_core import evaluation, labels, models, strategies, versions
 from al_core.errors import ALError, AuthenticationFailed, ConfigError, LabelStudioError, NotFound
-from al_core.gateway import UNCERTAINTY_SAMPLING, Gateway
-from al_core.history import History, IterationRecord
-from al_core.label_config import LabelSpec, parse_label_config, prediction_result
-from al_core.memory import release_free_memory
+from al_core.labelstudio import labels
+from al_core.labelstudio.gateway import UNCERTAINTY_SAMPLING, Gateway
+from al_core.labelstudio.label_config import LabelSpec, parse_label_config, prediction_result
+from al_core.labelstudio.queue import QueuePlan, plan_queue
+from al_core.labelstudio.records import Task
+from al_core.labelstudio.task_cache import sync_tasks
+from al_core.learning import evaluation, models, strategies
+from al_core.learning.memory import release_free_memory
+from al_core.learning.scoring import PoolData, Scored, cold_start, embed, train_and_score
 from al_core.progress import Progress, StepTimer
-from al_core.queue import QueuePlan, plan_queue
-from al_core.scoring import PoolData, Scored, cold_start, embed, train_and_score
-from al_core.task_cache import sync_tasks
-from al_core.types import Task
+from al_core.store import versions
+from al_core.store.history import History, IterationRecord
 
 
 @dataclass(frozen=True)

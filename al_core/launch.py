@@ -14,7 +14,7 @@ import time
 
 from al_core import settings
 from al_core.errors import ALError
-from al_core.local_server import LocalServer, start_local_server
+from al_core.labelstudio.local_server import LocalServer, start_local_server
 
 
 def _say(msg: str) -> None:
@@ -81,7 +81,7 @@ def main() -> int:
 def _start_receiver(env: dict[str, str]) -> subprocess.Popen | None:
     """The webhook receiver, when this install has it (see `python -m al_core serve-webhooks`)."""
     try:
-        import al_core.webhooks  # noqa: F401
+        import al_core.automation.receiver  # noqa: F401
     except ImportError:
         return None
     cmd = [

@@ -1,5 +1,5 @@
 """The embedding step of two successive iterations on one pool: the first embeds every task, the second
-only the tasks that are new or changed (``al_core.embeddings.embed_tasks``, the function the iteration's
+only the tasks that are new or changed (``al_core.learning.embeddings.embed_tasks``, the function the iteration's
 "embed" step calls, with the same per-project cache file).
 
     python -m bench.embedding_cache [--data CSV] [--pool 20000] [--changed 20] [--json OUT]
@@ -23,7 +23,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from al_core import embeddings
+from al_core.learning import embeddings
 from bench.label_efficiency import DEFAULT_DATA, find_datasets, load_csv
 
 

@@ -1,6 +1,6 @@
 """Label efficiency: how many labels does each query strategy need? Simulated with an oracle.
 
-The command line of ``al_core.simulation`` (the engine, shared with the Strategy lab page): it reads
+The command line of ``al_core.lab.simulation`` (the engine, shared with the Strategy lab page): it reads
 ``text,label`` CSVs, runs every strategy on every seed and writes JSON, a plot and a Markdown table.
 
     python -m bench.label_efficiency --data DIR_OR_CSV [--budget 1000] [--batch 20] [--seeds 3]
@@ -19,9 +19,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from al_core import embeddings, models
 from al_core.errors import ConfigError, NotEnoughData
-from al_core.simulation import (  # re-exported: bench.label_efficiency's names keep working
+from al_core.lab.sample import SAMPLE_CSV
+from al_core.lab.simulation import (  # re-exported: bench.label_efficiency's names keep working
     ALL_STRATEGIES,
     BASELINE,
     DEFAULT_CONFIG,
@@ -40,11 +40,12 @@ from al_core.simulation import (  # re-exported: bench.label_efficiency's names 
     split,
     summarize,
 )
-from al_core.simulation_charts import figure
+from al_core.lab.simulation_charts import figure
+from al_core.learning import embeddings, models
 
 log = logging.getLogger("bench.label_efficiency")
 
-DEFAULT_DATA = Path(models.__file__).resolve().parent / "sample_data"
+DEFAULT_DATA = SAMPLE_CSV.parent
 __all__ = [
     "ALL_STRATEGIES", "DIVERSITY", "TEST_SIZE", "Point", "Progress", "area", "figure", "find_datasets",
     "full_accuracy", "label_grid", "labels_to_reach", "load_csv", "main", "markdown_table", "run_dataset",

@@ -52,10 +52,10 @@ import httpx
 import psutil
 from threadpoolctl import threadpool_info
 
-from al_core import models
-from al_core.gateway import Gateway
-from al_core.label_config import TEMPLATES, parse_label_config, prediction_result
-from al_core.sample import GoldAnnotator, sample_gold, sample_tasks
+from al_core.lab.sample import GoldAnnotator, sample_gold, sample_tasks
+from al_core.labelstudio.gateway import Gateway
+from al_core.labelstudio.label_config import TEMPLATES, parse_label_config, prediction_result
+from al_core.learning import models
 
 log = logging.getLogger("bench.latency")
 MORE_LABELS = 20
@@ -263,9 +263,9 @@ def ours(
 ) -> dict[str, Any]:
     """Every task uploaded, then default, then default again after 20 more annotations (taken from /next);
     then, with a ``what_if`` gateway (e.g. ``OneRequestUploads``), every task uploaded through it."""
-    from al_core.history import History
     from al_core.iteration import IterationSettings
     from al_core.settings import cache_dir, db_url
+    from al_core.store.history import History
 
     history = History(db_url())
     # The example notebook's model and plain margin, as measured from the start: both ways do the same
@@ -300,7 +300,7 @@ def _connect(tmp: Path, timer: Timer) -> tuple[str, str, Any]:
         if not key:
             raise SystemExit("LABEL_STUDIO_URL is set but LABEL_STUDIO_API_KEY is not (a legacy token is needed).")
         return url, key, None
-    from al_core.local_server import start_local_server
+    from al_core.labelstudio.local_server import start_local_server
 
     with timer("server_start"):
         server = start_local_server(tmp / "ls", port=free_port())

@@ -6,13 +6,14 @@ from types import MappingProxyType
 
 import streamlit as st
 
-from al_core import embeddings, evaluation, models, strategies, versions
 from al_core.errors import ALError, IterationLocked, LabelConfigError
-from al_core.history import History, IterationRecord
 from al_core.iteration import IterationResult, IterationSettings, run_iteration
-from al_core.label_config import choices_controls
+from al_core.labelstudio.label_config import choices_controls
+from al_core.labelstudio.records import Project
+from al_core.learning import embeddings, evaluation, models, strategies
 from al_core.progress import STEPS
-from al_core.types import Project
+from al_core.store import versions
+from al_core.store.history import History, IterationRecord
 from ui import services, state, versions_panel
 from ui.common import PROJECT_PAGE, md, need_connection, need_project, percent
 from ui.services import Connected

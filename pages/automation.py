@@ -5,8 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from al_core import automation, models, settings, strategies
+from al_core import settings
+from al_core.automation.registration import registration as automation
 from al_core.errors import ALError
+from al_core.learning import models, strategies
 from ui import services
 from ui.common import md, need_connection, need_project
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from al_core import charts, class_charts, version_summary, versions
 from al_core.errors import ALError
-from al_core.gateway import server_health
-from al_core.history import IterationRecord
-from al_core.record_values import succeeded_versions
+from al_core.labelstudio.gateway import server_health
+from al_core.reports import charts, class_charts, version_summary
+from al_core.reports.record_values import succeeded_versions
+from al_core.store import versions
+from al_core.store.history import IterationRecord
 from ui import services, state
 from ui.common import AL_PAGE, PROJECT_PAGE, md, need_connection
 
@@ -145,7 +146,7 @@ def model_download(project_id: int, record: IterationRecord) -> None:
         icon=":material/download:",
         key=W_MODEL_FILE,
     )
-    st.caption("Load it with `al_core.models.load_model(path)` (same Python and scikit-learn versions).")
+    st.caption("Load it with `al_core.learning.models.load_model(path)` (same Python and scikit-learn versions).")
 
 
 def compare(done: list[IterationRecord], labels: dict[str, str]) -> None:

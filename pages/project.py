@@ -6,11 +6,12 @@ from types import MappingProxyType
 
 import streamlit as st
 
-from al_core import sample, uploads
 from al_core.errors import ALError, LabelConfigError
-from al_core.gateway import UNCERTAINTY_SAMPLING
-from al_core.label_config import TEMPLATES, LabelSpec, choices_controls, parse_label_config
-from al_core.types import Project
+from al_core.lab import sample
+from al_core.labelstudio import uploads
+from al_core.labelstudio.gateway import UNCERTAINTY_SAMPLING
+from al_core.labelstudio.label_config import TEMPLATES, LabelSpec, choices_controls, parse_label_config
+from al_core.labelstudio.records import Project
 from ui import services, state
 from ui.common import AL_PAGE, md, need_connection
 from ui.services import Connected

@@ -2,7 +2,7 @@
 
 Data (an uploaded labeled file, the current project's labels or the sample) -> guards -> settings and the
 run's cost -> run with a progress bar -> learning curves, a table, a recommendation and the JSON. The
-simulation, its checks and the recommendation live in ``al_core.strategy_lab``; this page only places them.
+simulation, its checks and the recommendation live in ``al_core.lab.strategy_lab``; this page only places them.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from types import MappingProxyType
 
 import streamlit as st
 
-from al_core import models, simulation, simulation_charts
-from al_core import strategy_lab as lab
 from al_core.errors import ALError
+from al_core.lab import simulation, simulation_charts
+from al_core.lab import strategy_lab as lab
+from al_core.learning import models
 from ui import services, state
 from ui.common import CONNECT_PAGE, PROJECT_PAGE, md, need_connection, need_project
 

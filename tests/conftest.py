@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from al_core.gateway import Gateway
-from al_core.local_server import LocalServer, ServerStartFailed, start_local_server
+from al_core.labelstudio.gateway import Gateway
+from al_core.labelstudio.local_server import LocalServer, ServerStartFailed, start_local_server
 from al_core.settings import Connection
 
 ROOT = Path(__file__).resolve().parent.parent

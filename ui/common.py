@@ -7,7 +7,7 @@ import re
 import streamlit as st
 
 from al_core.errors import ALError
-from al_core.types import Project
+from al_core.labelstudio.records import Project
 from ui import services, state
 from ui.services import Connected
 

@@ -12,11 +12,13 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from al_core import automation, settings, versions
+from al_core import settings
+from al_core.automation.registration import registration as automation
 from al_core.errors import ALError
-from al_core.gateway import Gateway, server_health
-from al_core.history import History
-from al_core.types import Project
+from al_core.labelstudio.gateway import Gateway, server_health
+from al_core.labelstudio.records import Project
+from al_core.store import versions
+from al_core.store.history import History
 from ui import state
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from al_core.types import Project
+from al_core.labelstudio.records import Project
 from ui import services, state
 from ui.common import CONNECT_PAGE, md
 from ui.services import Connected

@@ -22,7 +22,7 @@ IMPORT_SUMMARY = "al_import_summary"  # {project id: counters of the last import
 LAST_RESULT = "al_last_result"  # {project id: IterationResult of this tab's last run}
 PRUNE_THREAD = "al_prune_thread"  # {project id: threading.Thread} started from this tab
 UPLOADS_DONE = "al_uploads_done"  # imports finished in this tab: part of the uploader's key, to empty it
-LAB_RUN = "al_lab_run"  # al_core.strategy_lab.LabRun | None: this tab's last Strategy lab simulation
+LAB_RUN = "al_lab_run"  # al_core.lab.strategy_lab.LabRun | None: this tab's last Strategy lab simulation
 LAB_DATA = "al_lab_data"  # (key, LabData) | None: the upload or project labels last read, kept across reruns
 
 # -- widget keys ------------------------------------------------------------------------------------

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from al_core import versions
 from al_core.errors import ALError
-from al_core.history import History, IterationRecord
 from al_core.iteration import IterationSettings
-from al_core.types import Project
+from al_core.labelstudio.records import Project
+from al_core.store import versions
+from al_core.store.history import History, IterationRecord
 from ui import services, state
 from ui.common import md, percent
 from ui.services import Connected

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from al_core import models
-from al_core.gateway import Gateway
-from al_core.label_config import TEMPLATES
-from al_core.sample import GoldAnnotator, sample_gold
+from al_core.lab.sample import GoldAnnotator, sample_gold
+from al_core.labelstudio.gateway import Gateway
+from al_core.labelstudio.label_config import TEMPLATES
+from al_core.learning import models
 from al_core.settings import Connection
 from ui import state
 from ui.common import md
@@ -195,7 +195,7 @@ def test_an_unknown_project_in_the_link_is_explained(make_app: MakeApp, label_st
 
 def test_the_only_project_is_selected_automatically() -> None:
     def app() -> None:
-        from al_core.types import Project
+        from al_core.labelstudio.records import Project
         from ui import services, state
 
         state.init()

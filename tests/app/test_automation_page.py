@@ -5,10 +5,10 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 from al_core import settings
-from al_core.gateway import Gateway
-from al_core.history import History
-from al_core.label_config import TEMPLATES
+from al_core.labelstudio.gateway import Gateway
+from al_core.labelstudio.label_config import TEMPLATES
 from al_core.settings import PROJECT_ROOT
+from al_core.store.history import History
 
 
 def _app(label_studio, monkeypatch, project_id: int) -> AppTest:

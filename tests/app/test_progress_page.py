@@ -12,13 +12,14 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from al_core import settings, versions
+from al_core import settings
 from al_core.errors import ConnectionFailed
-from al_core.gateway import Gateway
-from al_core.history import History
-from al_core.label_config import TEMPLATES
+from al_core.labelstudio.gateway import Gateway
+from al_core.labelstudio.label_config import TEMPLATES
+from al_core.labelstudio.records import Project
 from al_core.settings import Connection
-from al_core.types import Project
+from al_core.store import versions
+from al_core.store.history import History
 from ui import services, state
 
 PAGE = "pages/progress.py"
@@ -108,7 +109,7 @@ def label_studio_up(monkeypatch: pytest.MonkeyPatch) -> Callable[[int, str], Non
         project = Project(id=project_id, title="Bank intents", label_config="<View/>", model_version=live)
         monkeypatch.setattr(services, "projects", lambda conn, **kwargs: [project])
         monkeypatch.setattr(services, "project", lambda conn, pid: project)
-        monkeypatch.setattr("al_core.gateway.server_health", lambda url, timeout=2.0: True)
+        monkeypatch.setattr("al_core.labelstudio.gateway.server_health", lambda url, timeout=2.0: True)
 
     return fake
 
@@ -120,7 +121,7 @@ def label_studio_down(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(services, "projects", down)
     monkeypatch.setattr(services, "project", down)
-    monkeypatch.setattr("al_core.gateway.server_health", lambda url, timeout=2.0: False)
+    monkeypatch.setattr("al_core.labelstudio.gateway.server_health", lambda url, timeout=2.0: False)
 
 
 def open_progress(make_app: MakeApp, project_id: int | None, **params: str) -> AppTest:

@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 from streamlit.testing.v1 import AppTest
 
-from al_core.gateway import Gateway
-from al_core.history import History
-from al_core.label_config import TEMPLATES
+from al_core.labelstudio.gateway import Gateway
+from al_core.labelstudio.label_config import TEMPLATES
 from al_core.settings import Connection, db_url
+from al_core.store.history import History
 from tests.ls_users import reset_token, sign_up
 from ui import state
 

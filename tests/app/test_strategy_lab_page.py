@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from al_core import sample
-from al_core.label_config import build_config
+from al_core.lab import sample
+from al_core.labelstudio.label_config import build_config
+from al_core.labelstudio.records import Annotation, Project, Task
 from al_core.settings import Connection
-from al_core.types import Annotation, Project, Task
 from ui import services, state
 
 PAGE = "pages/strategy_lab.py"
@@ -191,7 +191,7 @@ def fake_project(monkeypatch: pytest.MonkeyPatch) -> Project:
     monkeypatch.setattr(services, "projects", lambda conn, **kwargs: [project])
     monkeypatch.setattr(services, "project", lambda conn, pid: project)
     monkeypatch.setattr(services, "gateway", lambda conn: FakeGateway(project, rows))
-    monkeypatch.setattr("al_core.gateway.server_health", lambda url, timeout=2.0: True)
+    monkeypatch.setattr("al_core.labelstudio.gateway.server_health", lambda url, timeout=2.0: True)
     return project
 
 

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from al_core.gateway import Gateway
-from al_core.sample import GoldAnnotator, sample_gold
+from al_core.lab.sample import GoldAnnotator, sample_gold
+from al_core.labelstudio.gateway import Gateway
 from al_core.settings import PROJECT_ROOT
 from tests.e2e.browser import browser_page, dashboard
 

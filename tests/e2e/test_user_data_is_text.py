@@ -15,11 +15,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from al_core.gateway import Gateway
-from al_core.history import History
 from al_core.iteration import IterationSettings, run_iteration
-from al_core.label_config import build_config, parse_label_config, prediction_result
+from al_core.labelstudio.gateway import Gateway
+from al_core.labelstudio.label_config import build_config, parse_label_config, prediction_result
 from al_core.settings import Connection, db_url
+from al_core.store.history import History
 from tests.e2e.browser import browser_page, dashboard
 
 TIMEOUT_MS = 60_000

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from al_core import automation
+from al_core.automation.registration import registration as automation
 from al_core.errors import ConfigError
-from al_core.gateway import WEBHOOK_ACTIONS, Gateway
-from al_core.history import History
-from al_core.label_config import TEMPLATES
+from al_core.labelstudio.gateway import WEBHOOK_ACTIONS, Gateway
+from al_core.labelstudio.label_config import TEMPLATES
 from al_core.settings import db_url
+from al_core.store.history import History
 
 URL = "http://127.0.0.1:8765/webhook"
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 
 from al_core.errors import LabelConfigError
-from al_core.gateway import Gateway
-from al_core.history import History
 from al_core.iteration import IterationSettings, run_iteration
-from al_core.label_config import build_config, prediction_result
+from al_core.labelstudio.gateway import Gateway
+from al_core.labelstudio.label_config import build_config, prediction_result
+from al_core.labelstudio.records import Task
 from al_core.settings import db_url
-from al_core.types import Task
+from al_core.store.history import History
 
 POS = ["great product", "love it", "works well", "very good", "excellent value", "happy with it"]
 NEG = ["broken on arrival", "hate it", "does not work", "very bad", "waste of money", "sad and angry"]
@@ -25,7 +25,7 @@ def _project(gateway: Gateway, title: str, texts: list[str], labels=("pos", "neg
 
 
 def _label(gateway: Gateway, project, ids: dict[str, int], text: str, label: str) -> None:
-    from al_core.label_config import parse_label_config
+    from al_core.labelstudio.label_config import parse_label_config
 
     spec = parse_label_config(gateway.get_project(project.id).label_config)
     result = prediction_result(spec, label) if label in spec.labels else _raw_result(spec, label)
@@ -76,7 +76,7 @@ def test_tasks_missing_the_configured_key_are_counted(gateway: Gateway, unique_t
 
 
 def test_a_config_without_choices_is_refused_before_anything_is_created(gateway: Gateway, unique_title: str) -> None:
-    from al_core.label_config import parse_label_config
+    from al_core.labelstudio.label_config import parse_label_config
 
     with pytest.raises(LabelConfigError, match="no <Choices>"):
         parse_label_config('<View><Text name="text" value="$text"/></View>')

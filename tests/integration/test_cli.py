@@ -7,8 +7,8 @@ import os
 import subprocess
 import sys
 
-from al_core.gateway import Gateway
-from al_core.sample import GoldAnnotator, create_sample_project, sample_gold
+from al_core.lab.sample import GoldAnnotator, create_sample_project, sample_gold
+from al_core.labelstudio.gateway import Gateway
 from al_core.settings import PROJECT_ROOT
 
 

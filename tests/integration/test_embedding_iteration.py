@@ -7,11 +7,11 @@ import os
 
 import pytest
 
-from al_core.gateway import Gateway
-from al_core.history import History
 from al_core.iteration import IterationSettings, run_iteration
-from al_core.sample import GoldAnnotator, create_sample_project, sample_gold
+from al_core.lab.sample import GoldAnnotator, create_sample_project, sample_gold
+from al_core.labelstudio.gateway import Gateway
 from al_core.settings import db_url
+from al_core.store.history import History
 
 pytestmark = pytest.mark.skipif(os.environ.get("AL_EMBEDDINGS") == "0", reason="installed with AL_EMBEDDINGS=0")
 

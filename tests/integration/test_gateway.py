@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from al_core.errors import AuthenticationFailed, ConnectionFailed, LabelConfigError, NotFound
-from al_core.gateway import UNCERTAINTY_SAMPLING, Gateway
-from al_core.label_config import TEMPLATES
+from al_core.labelstudio.gateway import UNCERTAINTY_SAMPLING, Gateway
+from al_core.labelstudio.label_config import TEMPLATES
 
 CONFIG = TEMPLATES["sentiment"]
 

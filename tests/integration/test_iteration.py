@@ -6,14 +6,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from al_core import models, strategies, versions
 from al_core.errors import IterationLocked
-from al_core.gateway import UNCERTAINTY_SAMPLING, Gateway
-from al_core.history import History
 from al_core.iteration import IterationSettings, run_iteration
-from al_core.labels import task_text
-from al_core.sample import GoldAnnotator, create_sample_project, sample_gold
+from al_core.lab.sample import GoldAnnotator, create_sample_project, sample_gold
+from al_core.labelstudio.gateway import UNCERTAINTY_SAMPLING, Gateway
+from al_core.labelstudio.labels import task_text
+from al_core.learning import models, strategies
 from al_core.settings import db_url
+from al_core.store import versions
+from al_core.store.history import History
 
 K = 150
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 import pytest
 
 from al_core.errors import AuthenticationFailed
-from al_core.gateway import Gateway
-from al_core.history import History
 from al_core.iteration import IterationSettings, run_iteration
-from al_core.label_config import TEMPLATES, parse_label_config, prediction_result
-from al_core.sample import SAMPLE_TEMPLATE, sample_gold, sample_tasks
+from al_core.lab.sample import SAMPLE_TEMPLATE, sample_gold, sample_tasks
+from al_core.labelstudio.gateway import Gateway
+from al_core.labelstudio.label_config import TEMPLATES, parse_label_config, prediction_result
 from al_core.settings import db_url
+from al_core.store.history import History
 from tests.ls_users import User, reset_token, sign_up
 
 REJECTED = r"refused the API key \(401: Invalid token\.\).*reset or revoked.*Account & Settings"

@@ -11,10 +11,10 @@ from pathlib import Path
 import psutil
 import pytest
 
-from al_core import automation
+from al_core.automation.registration import registration as automation
 from al_core.errors import ALError
-from al_core.gateway import Gateway
-from al_core.sample import GoldAnnotator, create_sample_project, sample_gold
+from al_core.lab.sample import GoldAnnotator, create_sample_project, sample_gold
+from al_core.labelstudio.gateway import Gateway
 from al_core.settings import PROJECT_ROOT, data_dir
 
 WEBHOOK_SECRET = "wh-secret-do-not-leak-91c2"

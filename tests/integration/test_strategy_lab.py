@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from al_core import sample, strategy_lab
-from al_core.gateway import Gateway
-from al_core.label_config import build_config, parse_label_config, prediction_result
+from al_core.lab import sample, strategy_lab
+from al_core.labelstudio.gateway import Gateway
+from al_core.labelstudio.label_config import build_config, parse_label_config, prediction_result
 
 INTENTS = ("bill_due", "transactions", "freeze_account")
 

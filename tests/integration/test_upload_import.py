@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from al_core.gateway import Gateway
-from al_core.label_config import TEMPLATES
-from al_core.uploads import iter_task_chunks
+from al_core.labelstudio.gateway import Gateway
+from al_core.labelstudio.label_config import TEMPLATES
+from al_core.labelstudio.uploads import iter_task_chunks
 
 
 def test_a_file_is_imported_in_chunks_with_progress(gateway: Gateway, unique_title: str, tmp_path: Path) -> None:

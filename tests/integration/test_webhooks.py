@@ -11,10 +11,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from al_core.gateway import Gateway
-from al_core.history import History
-from al_core.sample import GoldAnnotator, create_sample_project, sample_gold
+from al_core.lab.sample import GoldAnnotator, create_sample_project, sample_gold
+from al_core.labelstudio.gateway import Gateway
 from al_core.settings import db_url
+from al_core.store.history import History
 from tests.conftest import free_port, start_service
 from tests.faultproxy import FaultProxy
 

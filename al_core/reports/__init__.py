@@ -1,0 +1,3 @@
+"""Figures and summaries built from stored iteration records (Plotly, no Streamlit): ``charts`` (over versions),
+``class_charts`` (per class of one version), ``version_summary`` (the versions table and the verdict) and their
+shared ``chart_style`` and ``record_values``."""

@@ -1,0 +1,252 @@
+"""Figures of a project's progress over its model versions: learning curve, uncertainty, stopping
+signals and step timings.
+
+Pure functions of the stored iteration records (``History.iterations``): no Streamlit, no Label Studio,
+so they are unit-tested. Only succeeded versions are plotted, oldest first, with x = the number of
+training labels (the evaluation set is never trained on). Missing values (a cold-start version has no
+metrics, the first model has no kappa, a version without evaluation labels has no accuracy) are left
+out, never drawn as zero. Per-class figures are in ``class_charts``; the table and the plain-language
+summary in ``version_summary``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import plotly.graph_objects as go
+
+from al_core.progress import STEPS
+from al_core.reports.chart_style import AMBER, BLUE, GREEN, GREY, PINK, TEAL, empty_figure, escape, pct, titled
+from al_core.reports.record_values import as_count, as_number, stored, stored_number, succeeded_versions
+from al_core.store.history import IterationRecord
+
+STOP_KAPPA = 0.99  # the threshold of evaluation.should_stop (3 versions in a row at or above it)
+MAX_PER_VERSION = 30  # charts with one box or bar per version show the latest this many
+STEP_ORDER = STEPS
+_STEP_COLOURS = ("#4f46e5", "#a5b4fc", "#7c3aed", "#0d9488", "#5eead4", "#d97706", "#fcd34d", "#db2777", "#6b7280",
+                 "#d1d5db")  # fmt: skip
+X_LABELS = "Training labels (evaluation set excluded)"
+
+# metric key, legend name, colour, dash, mode; the CV line is drawn apart: it is measured on the labels
+# the strategy chose (hard, atypical tasks), so it is not comparable with the held-out evaluation set.
+_CURVES = (
+    ("accuracy", "Accuracy (evaluation set)", BLUE, "solid", "lines+markers"),
+    ("macro_f1", "Macro-F1 (evaluation set)", TEAL, "solid", "lines+markers"),
+    ("cv_accuracy", "CV accuracy on actively chosen labels (biased)", GREY, "dot", "lines+markers"),
+    ("live_agreement", "Live agreement: previous version vs new labels", AMBER, "solid", "markers"),
+)
+
+
+def _curve_detail(record: IterationRecord, key: str) -> str:
+    if key in ("accuracy", "macro_f1"):
+        return f"on {as_count(stored(record, 'metrics', 'n_eval'))} held-out evaluation labels"
+    if key == "cv_accuracy":
+        return "cross-validated on the training labels (optimistic)"
+    return f"on {as_count(stored(record, 'metrics', 'n_live'))} tasks labeled since the previous version"
+
+
+def learning_curve(records: Sequence[IterationRecord]) -> go.Figure:
+    """Evaluation-set accuracy and macro-F1, biased CV accuracy and live agreement vs training labels."""
+    title = "Learning curve: does the model get better with more labels?"
+    done = succeeded_versions(records)
+    fig = go.Figure()
+    roomy = len(done) <= 40  # beyond that, big markers merge into a thick band
+    for key, name, colour, dash, mode in _CURVES:
+        points = [(r, v) for r in done if (v := stored_number(r, "metrics", key)) is not None]
+        if not points:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=[r.n_labeled for r, _ in points],
+                y=[v for _, v in points],
+                name=name,
+                mode=mode,
+                line={"color": colour, "dash": dash, "width": 2 if dash == "solid" else 1.5},
+                marker={"color": colour, "size": (9 if mode == "markers" else 6) if roomy else 4},
+                customdata=[[r.model_version, _curve_detail(r, key)] for r, _ in points],
+                hovertemplate=f"<b>%{{customdata[0]}}</b><br>{name}: %{{y:.1%}}<br>%{{customdata[1]}}"
+                "<br>%{x:,} training labels<extra></extra>",
+            )
+        )
+    if not fig.data:
+        return empty_figure(title, "No measured model version yet: a model needs labels of at least two classes.")
+    fig.update_xaxes(title=X_LABELS, rangemode="tozero")
+    fig.update_yaxes(title="Share correct", range=[0, 1.02], tickformat=".0%")
+    note = (
+        "Solid: measured on the held-out evaluation set (trust these). Dotted grey: cross-validation on the "
+        "labels the strategy picked (biased).<br>Orange markers: how often the previous version already "
+        "predicted the label people then gave (low early on is normal: the queue serves the hardest tasks)."
+    )
+    return titled(fig, title, note)
+
+
+def _latest(rows: list[Any], limit: int) -> tuple[list[Any], str]:
+    """The last ``limit`` rows, and a note saying so when older ones were left out (bars and boxes per
+    version stop being readable beyond a few dozen)."""
+    if len(rows) <= limit:
+        return rows, ""
+    return rows[-limit:], f" Showing the latest {limit} of {len(rows)} versions."
+
+
+def uncertainty_by_version(records: Sequence[IterationRecord], limit: int = MAX_PER_VERSION) -> go.Figure:
+    """Per version (the latest ``limit``), a box of the strategy's informativeness over the unlabeled pool,
+    drawn from the stored quantiles (whiskers: 5th and 95th percentile)."""
+    title = "How unsure is each version about the unlabeled tasks? (lower = more certain)"
+    done = [r for r in succeeded_versions(records) if stored_number(r, "uncertainty", "n")]
+    rows = [(r, stored(r, "uncertainty", "quantiles") or {}) for r in done]
+    rows = [
+        (r, q) for r, q in rows if all(as_number(q.get(k)) is not None for k in ("p05", "p25", "p50", "p75", "p95"))
+    ]
+    if not rows:
+        return empty_figure(title, "No scored pool yet: the first trained model scores the unlabeled tasks.")
+    rows, shown = _latest(rows, limit)
+    fig = go.Figure(
+        go.Box(
+            x=[r.model_version for r, _ in rows],
+            lowerfence=[q["p05"] for _, q in rows],
+            q1=[q["p25"] for _, q in rows],
+            median=[q["p50"] for _, q in rows],
+            q3=[q["p75"] for _, q in rows],
+            upperfence=[q["p95"] for _, q in rows],
+            name="Informativeness of unlabeled tasks",
+            marker_color=BLUE,
+            fillcolor="rgba(79,70,229,0.25)",
+            showlegend=False,
+        )
+    )
+    strategies = sorted({str((r.settings or {}).get("strategy", "?")) for r, _ in rows})
+    note = (
+        f"Strategy score ({escape(', '.join(strategies))}): 0 = the model is sure, 1 = no idea. "
+        "Box: middle half of the pool, line: median, whiskers: 5th to 95th percentile." + shown
+    )
+    if "random" in strategies:
+        note += "<br>The random strategy's scores are random numbers and say nothing about certainty."
+    fig.update_xaxes(title="Model version (oldest left)", type="category")
+    fig.update_yaxes(title="Informativeness (strategy score)", range=[0, 1.02])
+    return titled(fig, title, note)
+
+
+def uncertainty_histogram(record: IterationRecord | None) -> go.Figure:
+    """Bar chart of one version's stored 20-bin histogram of informativeness over the unlabeled pool."""
+    name = record.model_version if record else "this version"
+    title = f"{escape(name)}: how many unlabeled tasks at each uncertainty level"
+    counts = [as_count(c) for c in (stored(record, "uncertainty", "histogram_counts") or [])] if record else []
+    edges = [as_number(e) for e in (stored(record, "uncertainty", "histogram_edges") or [])] if record else []
+    if not counts or len(edges) != len(counts) + 1 or any(e is None for e in edges):
+        return empty_figure(title, "No uncertainty histogram: this version did not score an unlabeled pool.")
+    lows, highs = edges[:-1], edges[1:]
+    fig = go.Figure(
+        go.Bar(
+            x=[(a + b) / 2 for a, b in zip(lows, highs, strict=True)],
+            y=counts,
+            width=[(b - a) * 0.95 for a, b in zip(lows, highs, strict=True)],
+            marker_color=BLUE,
+            customdata=[[a, b] for a, b in zip(lows, highs, strict=True)],
+            hovertemplate="Score %{customdata[0]:.2f} to %{customdata[1]:.2f}: <b>%{y:,}</b> tasks<extra></extra>",
+            name="Unlabeled tasks",
+        )
+    )
+    strategy = (record.settings or {}).get("strategy", "strategy") if record else "strategy"
+    note = (
+        f"{sum(counts):,} tasks scored by {escape(strategy)}. Left: the model is sure; right: it has no idea "
+        "(the queue serves those first). Mass moving left over versions = a more confident model."
+    )
+    fig.update_xaxes(title="Informativeness (0 = sure, 1 = no idea)", range=[0, 1])
+    fig.update_yaxes(title="Unlabeled tasks")
+    return titled(fig, title, note)
+
+
+def stopping_signals(records: Sequence[IterationRecord]) -> go.Figure:
+    """Mean normalized entropy and Cohen's kappa between successive versions vs labels, with the 0.99 line."""
+    title = "Stopping signals: is the model still changing its mind?"
+    done = succeeded_versions(records)
+    entropy = [(r, v) for r in done if (v := stored_number(r, "uncertainty", "mean_normalized_entropy")) is not None]
+    kappa = [(r, v) for r in done if (v := stored_number(r, "uncertainty", "kappa")) is not None]
+    if not entropy and not kappa:
+        return empty_figure(title, "No scored pool yet: these signals start with the first trained model.")
+    fig = go.Figure()
+    series = (
+        (entropy, "Mean normalized entropy of the pool (0 = sure, 1 = no idea)", PINK, "Entropy"),
+        (kappa, "Cohen's kappa vs the previous version (1 = same predictions)", BLUE, "Kappa"),
+    )
+    for points, name, colour, short in series:
+        if points:
+            fig.add_trace(
+                go.Scatter(
+                    x=[r.n_labeled for r, _ in points],
+                    y=[v for _, v in points],
+                    name=name,
+                    mode="lines+markers",
+                    line={"color": colour},
+                    customdata=[
+                        [r.model_version, pct(stored_number(r, "uncertainty", "changed_share"))] for r, _ in points
+                    ],
+                    hovertemplate=f"<b>%{{customdata[0]}}</b><br>{short}: %{{y:.3f}}"
+                    + ("<br>Predictions changed: %{customdata[1]}" if short == "Kappa" else "")
+                    + "<br>%{x:,} training labels<extra></extra>",
+                )
+            )
+    stop = [(r, v) for r, v in kappa if bool(stored(r, "uncertainty", "consider_stopping"))]
+    if stop:
+        fig.add_trace(
+            go.Scatter(
+                x=[r.n_labeled for r, _ in stop],
+                y=[v for _, v in stop],
+                name="Consider stopping here",
+                mode="markers",
+                marker={"symbol": "star", "size": 16, "color": GREEN, "line": {"color": "white", "width": 1}},
+                customdata=[r.model_version for r, _ in stop],
+                hovertemplate="<b>%{customdata}</b>: consider stopping<extra></extra>",
+            )
+        )
+    fig.add_hline(
+        y=STOP_KAPPA,
+        line={"dash": "dash", "color": GREEN, "width": 1},
+        annotation_text=f"stop when kappa stays above {STOP_KAPPA}",
+        annotation_position="top left",
+        annotation_font={"color": GREEN},
+    )
+    low = min([0.0, *(v - 0.05 for _, v in kappa)])
+    fig.update_xaxes(title=X_LABELS, rangemode="tozero")
+    fig.update_yaxes(title="Kappa and entropy", range=[low, 1.06])
+    note = (
+        "Kappa compares each version's predictions for the unlabeled pool with the previous version's. "
+        "When it stays above 0.99 for 3 versions and entropy flattens, more labels barely change the "
+        "model: consider stopping (check the weakest classes first)."
+    )
+    return titled(fig, title, note)
+
+
+def step_timings(records: Sequence[IterationRecord], limit: int = MAX_PER_VERSION) -> go.Figure:
+    """Stacked bars of the seconds each iteration step took, per succeeded version (the latest ``limit``)."""
+    title = "Where the time goes: seconds per iteration step"
+    done = [r for r in succeeded_versions(records) if r.timings]
+    if not done:
+        return empty_figure(title, "No timed iterations yet.")
+    done, shown = _latest(done, limit)
+    seen = {step for r in done for step in r.timings}
+    steps = [s for s in STEP_ORDER if s in seen] + sorted(seen - set(STEP_ORDER))
+    colours = dict(zip(STEP_ORDER, _STEP_COLOURS, strict=True))
+    fig = go.Figure()
+    for step in steps:
+        fig.add_trace(
+            go.Bar(
+                x=[r.model_version for r in done],
+                y=[as_number(r.timings.get(step)) or 0.0 for r in done],
+                name=step,
+                marker_color=colours.get(step),
+                hovertemplate=f"<b>%{{x}}</b><br>{escape(step)}: %{{y:.1f}} s<extra></extra>",
+            )
+        )
+    totals = [sum(as_number(v) or 0.0 for v in r.timings.values()) for r in done]
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(title="Model version (oldest left)", type="category")
+    fig.update_yaxes(title="Seconds")
+    note = (
+        f"Latest: {totals[-1]:,.1f} s in total. Upload and read grow with the number of tasks; train with the "
+        f"labels.{shown}"
+    )
+    fig = titled(fig, title, note)
+    fig.update_layout(legend_traceorder="normal")
+    return fig

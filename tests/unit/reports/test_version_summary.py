@@ -1,0 +1,103 @@
+"""Tests for al_core.reports.version_summary: the versions table and the plain-language summary."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from al_core.reports import version_summary
+from al_core.store.history import IterationRecord
+from tests.unit.records import many, record
+
+
+# -- table ---------------------------------------------------------------------------------------------------
+def test_versions_table(three: list[IterationRecord]) -> None:
+    table = version_summary.versions_table([*three, record(4, status="failed", error="Label Studio is down")])
+    assert list(table.columns) == list(version_summary.TABLE_COLUMNS)
+    assert list(table["version"]) == ["al-0004-n80", "al-0003-n60", "al-0002-n40", "al-0001-n3"]
+    assert table.loc[0, "error"] == "Label Studio is down"
+    assert table.loc[1, "accuracy"] == pytest.approx(0.742)
+    assert pd.isna(table.loc[3, "accuracy"])
+    assert pd.isna(table.loc[2, "kappa"])
+    assert table.loc[1, "total seconds"] == 7.5
+    assert table["accuracy"].dtype == "float64"
+    assert list(version_summary.versions_table([]).columns) == list(version_summary.TABLE_COLUMNS)
+    assert table.to_csv(index=False).startswith("version,status,trigger,started,labels")
+
+
+# -- summary ------------------------------------------------------------------------------------------------
+def test_summary_without_versions() -> None:
+    out = version_summary.summary([])
+    assert out["n_versions"] == 0
+    assert out["latest"] is None
+    assert out["verdict"].startswith("No model versions yet")
+    assert out["history"]["accuracy"] == []
+
+
+def test_summary_of_an_improving_model(three: list[IterationRecord]) -> None:
+    out = version_summary.summary(three)
+    assert out["latest"] == "al-0003-n60"
+    assert out["accuracy_text"] == "+4.2 points since al-0002-n40"
+    assert out["accuracy_delta"] == pytest.approx(4.2)
+    assert "the model is improving" in out["verdict"]
+    assert "Mean entropy down from 0.50 to 0.42" in out["verdict"]
+    assert "keep labeling" in out["verdict"]
+    assert (out["n_labeled"], out["n_labeled_delta"]) == (60, 20)
+    assert out["consider_stopping"] is False
+    assert out["entropy_delta"] == pytest.approx(-0.08)
+    assert out["history"] == {
+        "accuracy": [0.70, 0.742],
+        "macro_f1": pytest.approx([0.65, 0.692]),
+        "n_labeled": [3, 40, 60],
+        "mean_entropy": [0.50, 0.42],
+        "kappa": [0.93],
+    }
+
+
+def test_summary_of_a_worse_model() -> None:
+    out = version_summary.summary(
+        [record(1, accuracy=0.8, entropy=0.3), record(2, accuracy=0.75, entropy=0.4, kappa=0.8)]
+    )
+    assert out["accuracy_text"] == "-5.0 points since al-0001-n20"
+    assert "the model got worse" in out["verdict"]
+    assert "Mean entropy up from 0.30 to 0.40" in out["verdict"]
+
+
+def test_summary_when_the_model_says_stop() -> None:
+    out = version_summary.summary([record(1, accuracy=0.9), record(2, accuracy=0.905, kappa=0.995, stop=True)])
+    assert out["consider_stopping"] is True
+    assert "about the same" in out["verdict"]
+    assert "consider stopping" in out["verdict"]
+
+
+def test_summary_of_a_single_cold_start() -> None:
+    out = version_summary.summary([record(1, cold=True, n_labeled=3)])
+    assert out["n_versions"] == 1
+    assert out["accuracy"] is None and out["accuracy_text"] == ""
+    assert "al-0001-n3 was a cold start" in out["verdict"]
+
+
+def test_summary_of_a_model_without_evaluation_labels() -> None:
+    out = version_summary.summary([record(1, cold=True), record(2, accuracy=None, entropy=0.6)])
+    assert "no evaluation-set labels yet" in out["verdict"]
+    assert "Mean entropy over the unlabeled pool is 0.60" in out["verdict"]
+
+
+def test_summary_of_the_first_measured_version_warns_about_a_small_evaluation_set() -> None:
+    out = version_summary.summary([record(1, accuracy=0.75, n_eval=12)])
+    assert out["accuracy_text"] == "first measured version"
+    assert "on only 12 held-out evaluation labels (±25 points)" in out["verdict"]
+
+
+def test_summary_reports_a_failed_last_iteration(three: list[IterationRecord]) -> None:
+    out = version_summary.summary([*three, record(4, status="failed", error="Label Studio is down")])
+    assert out["last_failed"] == "The last iteration (al-0004-n80) failed: Label Studio is down"
+    assert out["latest"] == "al-0003-n60"
+    assert version_summary.summary(three)["last_failed"] is None
+
+
+def test_summary_of_200_versions() -> None:
+    out = version_summary.summary(many(200))
+    assert out["n_versions"] == 200
+    assert out["latest"] == "al-0200-n4000"
+    assert out["accuracy_text"].endswith("since al-0199-n3980")
