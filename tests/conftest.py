@@ -13,12 +13,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from al_core.lab.sample import SAMPLE_CSV  # noqa: F401  (tests import it from here)
 from al_core.labelstudio.gateway import Gateway
 from al_core.labelstudio.local_server import LocalServer, ServerStartFailed, start_local_server
 from al_core.settings import Connection
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_CSV = ROOT / "al_core" / "sample_data" / "clinc150_banking.csv"
 
 
 def start_service(
