@@ -13,7 +13,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from al_core.lab.sample import SAMPLE_CSV  # noqa: F401  (tests import it from here)
 from al_core.labelstudio.gateway import Gateway
 from al_core.labelstudio.local_server import LocalServer, ServerStartFailed, start_local_server
 from al_core.settings import Connection
