@@ -1,7 +1,12 @@
 """`make run`: the dashboard on 127.0.0.1:8501, with a local Label Studio unless one is configured.
 
 Starts (or reuses) Label Studio on 127.0.0.1:8080 with data under ``.data/``, the webhook receiver on
-127.0.0.1:8765, then ``streamlit run app.py``. Ctrl-C stops what this process started, and only that.
+127.0.0.1:8765, then ``streamlit run app.py``. Ctrl-C, SIGTERM or a closed terminal (SIGHUP) stops what this
+process started, and only that.
+
+The dashboard runs without Streamlit's file watcher: it would watch the project folder, virtual environments and
+``.data/`` included, and flood the terminal with "Inotify queue overflowed" (run ``streamlit run app.py`` yourself
+to get reload-on-save while developing).
 """
 
 from __future__ import annotations
@@ -41,12 +46,29 @@ def _label_studio() -> tuple[LocalServer | None, dict[str, str]]:
     return server, {"AL_LOCAL_SERVER": "1"}
 
 
+class _Stop(Exception):
+    """SIGTERM or SIGHUP arrived: stop like Ctrl-C does."""
+
+
+def _stop_on_signal(signum: int, _frame: object) -> None:
+    raise _Stop(signal.Signals(signum).name)
+
+
 def main() -> int:
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _stop_on_signal)
+    server: LocalServer | None = None
     try:
         server, extra_env = _label_studio()
     except ALError as err:
         _say(f"error: {err}")
         return 1
+    except (_Stop, KeyboardInterrupt):
+        return 0
+    return _serve(server, extra_env)
+
+
+def _serve(server: LocalServer | None, extra_env: dict[str, str]) -> int:
     env = {**os.environ, **extra_env}
     children: list[subprocess.Popen] = []
     try:
@@ -54,17 +76,19 @@ def main() -> int:
         if receiver:
             children.append(receiver)
         cmd = [sys.executable, "-m", "ui.serve", "run", "app.py", "--server.address", "127.0.0.1"]
-        cmd += ["--server.port", "8501", "--server.headless", "true"]
+        cmd += ["--server.port", "8501", "--server.headless", "true", "--server.fileWatcherType", "none"]
         _say("Dashboard: http://127.0.0.1:8501  (Ctrl-C stops everything started here)")
         app = subprocess.Popen(cmd, env=env, cwd=str(settings.PROJECT_ROOT))
         children.append(app)
         while all(c.poll() is None for c in children):
             time.sleep(0.5)
         return next((c.returncode for c in children if c.returncode), 0)
-    except KeyboardInterrupt:
-        _say("Stopping ...")
+    except (KeyboardInterrupt, _Stop) as why:
+        _say(f"Stopping ({why or 'Ctrl-C'}) ...")
         return 0
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second signal must not cut the clean-up short
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
         for child in children:
             if child.poll() is None:
                 child.send_signal(signal.SIGINT)

@@ -146,7 +146,14 @@ def _parser() -> argparse.ArgumentParser:
         help="comma-separated '<representation>/<strategy>' keys (representations: "
         f"{', '.join(models.REPRESENTATIONS)}) or bare strategies (run with --model)",
     )
-    p.add_argument("--first", default=DEFAULT_FIRST, choices=FIRST_BATCH, help="how the first batch is chosen")
+    p.add_argument(
+        "--first", default=DEFAULT_FIRST, choices=FIRST_BATCH, help="the first batch every strategy starts from"
+    )
+    p.add_argument(
+        "--compare-first",
+        action="store_true",
+        help="also run the best strategy from the other kind of first batch (the cold start's gain, reported apart)",
+    )
     p.add_argument("--jobs", type=int, default=1, help="processes (results do not depend on it)")
     p.add_argument("--json", help="write the results here (after every dataset)")
     p.add_argument("--plot", help="write the learning curves here (HTML; PNG too when kaleido is installed)")
@@ -171,7 +178,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             results[name] = run_dataset(
                 texts, labels, strategy_names=names, budget=args.budget, batch=args.batch, seeds=args.seeds,
-                model=args.model, start=args.start, first=args.first, jobs=args.jobs, on_progress=progress,
+                model=args.model, start=args.start, first=args.first, compare_first=args.compare_first, jobs=args.jobs,
+                on_progress=progress,
             )  # fmt: skip
             if default_key() in results[name]["strategies"]:
                 results[name]["default"] = default_key()

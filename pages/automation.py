@@ -10,7 +10,7 @@ from al_core.automation import registration as automation
 from al_core.errors import ALError
 from al_core.learning import models, strategies
 from ui import services
-from ui.common import md, need_connection, need_project
+from ui.common import need_connection, need_project
 
 W_EVERY, W_MODEL, W_STRATEGY, W_TOP = "w_auto_every", "w_auto_model", "w_auto_strategy", "w_auto_top"
 W_SAVE, W_REGISTER, W_REMOVE = "w_auto_save", "w_auto_register", "w_auto_remove"
@@ -73,7 +73,8 @@ with left:
 
 with right:
     st.subheader("Webhook in Label Studio")
-    st.markdown(f"Receiver: `{md(receiver_url)}` (started by `make run`; secret sent in the `X-AL-Secret` header).")
+    st.markdown("Receiver (started by `make run`; the secret is sent in the `X-AL-Secret` header):")
+    st.code(receiver_url, language=None)  # shown as typed: markdown escapes would show up inside a code span
     if current.webhooks:
         st.success(f"Registered on project {project.id} (webhook #{current.webhooks[0].id}).")
         if st.button("Remove the webhook", key=W_REMOVE):
@@ -97,7 +98,10 @@ with right:
 
 st.subheader("Recent automatic runs")
 if not current.triggers:
-    st.info("No automatic run yet. Register the webhook, then label tasks in Label Studio ('Label All Tasks').")
+    first = "Label tasks" if current.webhooks else "Register the webhook, then label tasks"
+    st.info(
+        f"No automatic run yet. {first} in Label Studio ('Label All Tasks'): a run starts after {current.every} new annotations."
+    )
 else:
     rows = [
         {

@@ -94,6 +94,21 @@ def _typical_start(train_x: list[str], train_y: Sequence[str], start: int, seed:
     return chosen
 
 
+def first_batch(
+    train_x: list[str], train_y: Sequence[str], *, start: int, seed: int, first: str, model: str
+) -> list[int]:
+    """Positions (in the seed's training split) of the first ``start`` labels, the same for every strategy.
+
+    ``first="random"``: a seeded random draw; ``"typical"``: the app's cold start in ``model``'s features.
+    Either way the batch holds two classes at least. Raises ConfigError for another ``first``.
+    """
+    if first not in FIRST_BATCH:
+        raise ConfigError(f"The 'first' parameter must be one of {list(FIRST_BATCH)}. Got {first!r} instead.")
+    if first == "typical":
+        return _typical_start(train_x, train_y, start, seed, model)
+    return _start(train_y, start, seed)
+
+
 def _query(strategy: str, fitted: models.FittedModel, pool: list[str], k: int, batch: int, state: int) -> np.ndarray:
     """Positions (in ``pool``) of the next ``k`` tasks to label."""
     if strategy == "random":
@@ -120,6 +135,7 @@ def simulate(
     model: str = models.DEFAULT_MODEL,
     start: int = 20,
     first: str = DEFAULT_FIRST,
+    first_model: str | None = None,
     on_progress: Progress | None = None,
 ) -> list[Point]:
     """Simulate active learning with an oracle; return the learning curve ``[(labels, accuracy, macro_f1)]``.
@@ -128,8 +144,9 @@ def simulate(
     ``ALL_STRATEGIES`` (``strategies.STRATEGIES`` plus ``"margin+diversity"``); ``budget`` the last label
     count; ``batch`` labels per round; ``seed`` fixes the split, the start, the model and random draws;
     ``model`` a name from ``models.MODELS``; ``start`` the first batch's size; ``first`` how it is chosen
-    (``"random"``, or ``"typical"``: the app's cold start, never used for the random strategy); ``on_progress(done, total,
-    message)`` after each measured point. Label counts strictly increase; the same arguments give the
+    (``"random"``, or ``"typical"``: the app's cold start, in ``first_model``'s features, default ``model``): the
+    same batch for every strategy, random included (``first_batch``); ``on_progress(done, total, message)`` after
+    each measured point. Label counts strictly increase; the same arguments give the
     same numbers. Raises ConfigError on bad parameters, NotEnoughData when the data has a single class.
     """
     _check(budget, batch, start, strategy)
@@ -137,12 +154,7 @@ def simulate(
     train_x, test_x, train_y, test_y = split(texts, labels, seed)
     classes = sorted(set(labels))
     grid = label_grid(len(train_x), budget, batch, start)
-    if first not in FIRST_BATCH:
-        raise ConfigError(f"The 'first' parameter must be one of {list(FIRST_BATCH)}. Got {first!r} instead.")
-    if first == "typical" and strategy != "random":
-        labeled = _typical_start(train_x, train_y, grid[0], seed, model)
-    else:
-        labeled = _start(train_y, grid[0], seed)
+    labeled = first_batch(train_x, train_y, start=grid[0], seed=seed, first=first, model=first_model or model)
     in_pool = np.ones(len(train_x), dtype=bool)
     in_pool[labeled] = False
     curve: list[Point] = []
@@ -248,7 +260,7 @@ def _job(kind: str, texts: list[str], labels: list[str], name: str, seed: int, k
     if kind == "full":  # ``name`` is the model
         return full_accuracy(texts, labels, seed=seed, model=name)
     model, strategy = parse_key(name, kw["model"])
-    return simulate(texts, labels, strategy=strategy, seed=seed, **{**kw, "model": model})
+    return simulate(texts, labels, strategy=strategy, seed=seed, **{**kw, "model": model, "first_model": kw["model"]})
 
 
 def run_dataset(
@@ -262,6 +274,7 @@ def run_dataset(
     model: str = models.DEFAULT_MODEL,
     start: int = 20,
     first: str = DEFAULT_FIRST,
+    compare_first: bool = False,
     jobs: int = 1,
     on_progress: Progress | None = None,
 ) -> dict[str, Any]:
@@ -273,7 +286,11 @@ def run_dataset(
     ``summarize``); the ceiling is the best full-split accuracy among the models used
     (``"full_accuracy_by_model"`` has each). ``jobs`` > 1 runs the (strategy, seed) pairs in that many
     processes (same numbers). ``on_progress(done, total, message)`` counts measured points (a full-split
-    fit counts as one). Raises ConfigError on bad parameters or an unavailable model.
+    fit counts as one). Every strategy of a seed, random included, starts from the same first batch (``first``,
+    chosen in ``model``'s features), so the curves differ only by what the strategies chose. ``compare_first``
+    also runs the best strategy from the other kind of first batch and adds ``"first_batch"`` (see
+    ``compare_first_batches``): the cold start's gain, reported apart from the strategies'. Raises ConfigError on
+    bad parameters or an unavailable model.
     """
     parsed = {name: parse_key(name, model) for name in strategy_names}
     for m, strategy in parsed.values():
@@ -287,7 +304,7 @@ def run_dataset(
     work += [("run", n, s) for n in strategy_names for s in range(seeds)]
     n_points = len(label_grid(train_size(len(texts)), budget, batch, start))
     sizes = [1 if kind == "full" else n_points for kind, _, _ in work]
-    total, started = sum(sizes), time.perf_counter()
+    total, started = sum(sizes) + (n_points * seeds if compare_first else 0), time.perf_counter()
     results: list[Any] = []
     if jobs > 1:
         with ProcessPoolExecutor(jobs, initializer=_warm_worker, initargs=(warm,)) as executor:
@@ -307,12 +324,20 @@ def run_dataset(
             step = (lambda d, _t, m, done=done: on_progress(done + d, total, m)) if on_progress else None
             m, strategy = parsed[name]
             results.append(
-                simulate(texts, labels, strategy=strategy, seed=seed, on_progress=step, **{**kw, "model": m})
-            )
+                simulate(
+                    texts, labels, strategy=strategy, seed=seed, on_progress=step,
+                    **{**kw, "model": m, "first_model": model},
+                )
+            )  # fmt: skip
     n_full = len(used) * seeds
     full = {m: float(np.mean(results[k * seeds : (k + 1) * seeds])) for k, m in enumerate(used)}
     runs = {name: results[n_full + seeds * k : n_full + seeds * (k + 1)] for k, name in enumerate(strategy_names)}
     summary = summarize([max(full.values())], runs)
+    if compare_first:
+        report = (lambda d, _t, m: on_progress(sum(sizes) + d, total, m)) if on_progress else None
+        summary["first_batch"] = compare_first_batches(
+            texts, labels, summary, runs, seeds=seeds, kw=kw, on_progress=report
+        )
     summary.update(
         full_accuracy_by_model=full,
         n_train=train_size(len(texts)),
@@ -322,3 +347,43 @@ def run_dataset(
         seconds=round(time.perf_counter() - started, 1),
     )
     return summary
+
+
+def compare_first_batches(
+    texts: list[str],
+    labels: list[str],
+    summary: dict[str, Any],
+    runs: dict[str, list[list[Point]]],
+    *,
+    seeds: int,
+    kw: dict[str, Any],
+    on_progress: Progress | None = None,
+) -> dict[str, Any]:
+    """The best strategy (highest AUC, random only when alone) run again from the other kind of first batch.
+
+    Returns ``{"strategy", "used", "other", "auc": {kind: area}, "n95": {kind: labels or None}}``, where ``used`` is
+    the first batch every strategy started from and ``other`` the one tried here.
+    """
+    names = list(summary["strategies"])
+    active = [n for n in names if parse_key(n, kw["model"])[1] != "random"] or names
+    best = max(active, key=lambda n: summary["strategies"][n]["auc"])
+    used = kw["first"]
+    other = next(kind for kind in FIRST_BATCH if kind != used)
+    model, strategy = parse_key(best, kw["model"])
+    n_points = len(runs[best][0])
+    curves = []
+    for seed in range(seeds):
+        step = (
+            (lambda d, t, m, seed=seed: on_progress(seed * n_points + d, seeds * n_points, m)) if on_progress else None
+        )
+        args = {**kw, "model": model, "first": other, "first_model": kw["model"]}
+        curves.append(simulate(texts, labels, strategy=strategy, seed=seed, on_progress=step, **args))
+    again = summarize([summary["full_accuracy"]], {best: curves})["strategies"][best]
+    mine = summary["strategies"][best]
+    return {
+        "strategy": best,
+        "used": used,
+        "other": other,
+        "auc": {used: mine["auc"], other: again["auc"]},
+        "n95": {used: mine["n95"], other: again["n95"]},
+    }

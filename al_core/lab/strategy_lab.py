@@ -221,10 +221,11 @@ def plan(
     # variant ~1.6x (k-means); the full-split fit ~0.2 ms per row.
     per_point = 0.08 + 8e-5 * n_rows
     weight = sum(1.6 if name == simulation.DIVERSITY else 1.0 for name in strategy_names)
+    weight += max(1.6 if name == simulation.DIVERSITY else 1.0 for name in strategy_names)  # the other first batch
     seconds = seeds * (points * per_point * weight + 0.05 + 2e-4 * n_rows)
     if models.uses_embeddings(model):  # embedding the texts once (60-100 per second on 2 cores)
         seconds += n_rows / 60
-    fits = seeds * (points * len(strategy_names) + 1)
+    fits = seeds * (points * (len(strategy_names) + 1) + 1)
     return RunPlan(capped, budget, n_train, points, fits, round(seconds, 1))
 
 
@@ -247,18 +248,46 @@ def run(
     run_plan = plan(data.n, budget=budget, batch=batch, seeds=seeds, strategy_names=strategy_names, model=model)
     result = simulation.run_dataset(
         data.texts, data.labels, strategy_names=list(strategy_names), budget=run_plan.budget, batch=batch,
-        seeds=seeds, model=model, start=START, on_progress=on_progress,
+        seeds=seeds, model=model, start=START, compare_first=True, on_progress=on_progress,
     )  # fmt: skip
     return LabRun(result, data.source, data.n, data.n_dropped)
 
 
 # -- reading a result -------------------------------------------------------------------------------------
+_FIRST_NAMES = {"typical": "typical first batch", "random": "random first batch"}
+
+
 def recommend(result: Mapping[str, Any]) -> str:
-    """One plain sentence: which strategy did best and how many labels it saved against random.
+    """Plain sentences: which strategy did best and how many labels it saved against random, which first batch
+    every strategy started from, and what the first batch changed (``simulation.compare_first_batches``).
 
     ``result`` is a ``simulation.run_dataset`` result. The best strategy has the highest area under the
-    learning curve; the target is 95% of the accuracy of the model trained on the whole training split.
+    learning curve; the target is 95% of the accuracy of the model trained on the whole training split. Every
+    strategy started from the same first batch, so the strategies are credited only with what they chose.
     """
+    text = _recommend_strategy(result)
+    params = result.get("params") or {}
+    if params.get("first") in _FIRST_NAMES:
+        text += (
+            f" Every strategy, random included, started from the same {_FIRST_NAMES[params['first']]} "
+            f"of {params.get('start')} labels."
+        )
+    compared = result.get("first_batch")
+    if compared:
+        used, other, auc = compared["used"], compared["other"], compared["auc"]
+        text += (
+            f" Cold start, compared apart: {compared['strategy']} scored AUC {auc[used]:.3f} from a "
+            f"{_FIRST_NAMES[used]} and {auc[other]:.3f} from a {_FIRST_NAMES[other]}"
+        )
+        gain = auc[used] - auc[other]
+        best = used if gain >= 0 else other
+        text += (
+            ": no difference." if abs(gain) < 0.0005 else f"; the {_FIRST_NAMES[best]} is better by {abs(gain):.3f}."
+        )
+    return text
+
+
+def _recommend_strategy(result: Mapping[str, Any]) -> str:
     runs: Mapping[str, Any] = result["strategies"]
     best = max(runs, key=lambda name: (runs[name]["auc"], name == BASELINE))
     target = 0.95 * result["full_accuracy"]

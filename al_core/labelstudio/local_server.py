@@ -141,7 +141,11 @@ def start_local_server(
             start_new_session=True,  # its own process group: stop() ends its workers too
         )
     server = LocalServer(conn, log_path, proc)
-    _wait_until_ready(server, timeout)
+    try:
+        _wait_until_ready(server, timeout)
+    except BaseException:  # not ready, Ctrl-C or SIGTERM while waiting: never leave a half-started server behind
+        server.stop()
+        raise
     return server
 
 
@@ -160,7 +164,6 @@ def _wait_until_ready(server: LocalServer, timeout: float) -> None:
             except LabelStudioError:
                 pass  # health is up before the bootstrap user exists
         time.sleep(1)
-    server.stop()
     raise ServerStartFailed(f"Label Studio did not become ready within {timeout:.0f} s.\n{_tail(server.log_path)}")
 
 

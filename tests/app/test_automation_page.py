@@ -27,11 +27,15 @@ def test_register_save_and_remove(label_studio, gateway: Gateway, unique_title: 
     project = gateway.create_project(unique_title, TEMPLATES["sentiment"])
     at = _app(label_studio, monkeypatch, project.id)
     assert any("Not registered" in i.value for i in at.info)
+    assert [c.value for c in at.code] == ["http://127.0.0.1:8765/webhook"]  # as typed, no markdown escapes
+    assert any("Register the webhook, then label tasks" in i.value for i in at.info)
     at.button(key="w_auto_register").click().run()
     assert not at.exception
     hooks = gateway.list_webhooks(project.id)
     assert [h.url for h in hooks] == [settings.webhook_url()]
     assert any("Registered on project" in s.value for s in at.success)
+    assert not any("Register the webhook" in i.value for i in at.info)  # registered: no advice to register
+    assert any("No automatic run yet. Label tasks" in i.value for i in at.info)
 
     at.number_input(key="w_auto_every").set_value(3)
     at.selectbox(key="w_auto_strategy").set_value("entropy")

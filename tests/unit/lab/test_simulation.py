@@ -165,3 +165,36 @@ def test_typical_first_batch_is_the_apps_cold_start(data) -> None:
     assert chosen == [int(i) for i in expected]
     with pytest.raises(ConfigError, match=r"The 'first' parameter must be one of \['random', 'typical'\]"):
         sim.simulate(texts, labels, strategy="margin", first="best", **TINY)
+
+
+def test_every_strategy_random_included_starts_from_the_same_first_batch(data, monkeypatch) -> None:
+    """Like for like: every strategy of a seed starts from one batch, so the curves differ only by choice."""
+    texts, labels = data
+    real, batches = sim.first_batch, []
+
+    def spy(*args, **kwargs):
+        batches.append((kwargs["seed"], kwargs["first"], kwargs["model"], tuple(real(*args, **kwargs))))
+        return list(batches[-1][3])
+
+    monkeypatch.setattr(sim, "first_batch", spy)
+    for first in ("typical", "random"):
+        batches.clear()
+        result = sim.run_dataset(
+            texts, labels, strategy_names=["random", "margin", "tfidf/entropy"], seeds=2, first=first,
+            model="tfidf-logreg", **TINY,
+        )  # fmt: skip
+        assert len(batches) == 3 * 2  # three strategies, two seeds
+        for seed in (0, 1):
+            assert len({b for b in batches if b[0] == seed}) == 1, "one first batch per seed, whatever the strategy"
+        starts = {name: tuple(run["curve"][0]) for name, run in result["strategies"].items()}
+        assert len(set(starts.values())) == 1, starts  # one model, one batch: the same first point
+
+
+def test_first_batch_kinds_differ_and_refuse_unknown_kinds(data) -> None:
+    texts, labels = data
+    train_x, _, train_y, _ = sim.split(texts, labels, 0)
+    typical = sim.first_batch(train_x, train_y, start=6, seed=0, first="typical", model="tfidf-logreg")
+    random = sim.first_batch(train_x, train_y, start=6, seed=0, first="random", model="tfidf-logreg")
+    assert len(typical) == len(random) == 6 and typical != random
+    with pytest.raises(ConfigError, match=r"The 'first' parameter must be one of \['random', 'typical'\]"):
+        sim.first_batch(train_x, train_y, start=6, seed=0, first="best", model="tfidf-logreg")

@@ -113,7 +113,9 @@ def test_the_budget_is_capped_by_the_training_split() -> None:
     run_plan = lab.plan(90, budget=1000, batch=20, seeds=2, strategy_names=["random", "margin"])
     assert (run_plan.n_train, run_plan.budget, run_plan.capped) == (67, 67, True)
     assert run_plan.points == 4  # 20, 40, 60, 67
-    assert run_plan.fits == 2 * (4 * 2 + 1)
+    assert run_plan.fits == 2 * (
+        4 * (2 + 1) + 1
+    )  # two strategies, the best again from the other first batch, the ceiling
     assert not run_plan.long
 
 
@@ -194,3 +196,32 @@ def test_run_refuses_a_single_class_before_any_fit() -> None:
     with pytest.raises(NotEnoughData, match="single class"):
         lab.run(lab.LabData(("a",) * 50, ("x",) * 50, "x.csv"), strategy_names=["margin"], budget=60, batch=20,
                 seeds=1, model="tfidf-logreg")  # fmt: skip
+
+
+def test_the_run_compares_the_first_batches_apart_and_says_which_is_which() -> None:
+    texts, labels = synthetic(20)
+    data = lab.LabData(tuple(texts), tuple(labels), "tiny.csv")
+    out = lab.run(data, strategy_names=["random", "margin"], budget=1000, batch=10, seeds=1, model="tfidf-logreg")
+    compared = out.result["first_batch"]
+    assert (compared["strategy"], compared["used"], compared["other"]) == ("margin", "typical", "random")
+    assert compared["auc"]["typical"] == out.result["strategies"]["margin"]["auc"]
+    assert 0 < compared["auc"]["random"] <= 1
+    text = out.recommendation
+    assert "Every strategy, random included, started from the same typical first batch of 20 labels." in text
+    assert "Cold start, compared apart: margin scored AUC" in text
+    assert "from a typical first batch and" in text and "from a random first batch" in text
+
+
+def test_recommendation_names_the_first_batches() -> None:
+    made = result(random=(0.6, 180, 0.86), margin=(0.75, 80, 0.88))
+    made["params"] = {"first": "typical", "start": 20}
+    made["first_batch"] = {
+        "strategy": "margin", "used": "typical", "other": "random",
+        "auc": {"typical": 0.75, "random": 0.70}, "n95": {"typical": 80, "random": 120},
+    }  # fmt: skip
+    assert lab.recommend(made) == (
+        "margin reached 86% accuracy (95% of the 90% of a model trained on every row) with 80 labels; "
+        "random needed 180 (2.2x as many). Every strategy, random included, started from the same typical first "
+        "batch of 20 labels. Cold start, compared apart: margin scored AUC 0.750 from a typical first batch and "
+        "0.700 from a random first batch; the typical first batch is better by 0.050."
+    )
