@@ -2,23 +2,25 @@
 modules stay small, the root holds only the orchestration, and every module has its mirrored tests.
 
 The import graph is read from the source with ``ast`` (imports inside functions included), so a module that
-imports Streamlit through another al_core module is found with the chain that leads there; a fresh
-interpreter then imports every al_core module and every third-party package they name, and reports the
-one that loaded Streamlit (what a static walk cannot see inside a third-party package).
+imports Streamlit through another al_core module is found with the chain that leads there; every third-party
+package al_core imports is then followed through its installed requirements, so a dependency that brings
+Streamlit along is found too, without importing anything.
 """
 
 from __future__ import annotations
 
 import ast
-import json
-import subprocess
+import functools
 import sys
 import textwrap
 from collections import deque
 from collections.abc import Callable
+from importlib import metadata
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 import al_core
 
@@ -138,6 +140,11 @@ def forbidden_chains(graph: dict[str, set[str]], forbidden: Callable[[str], bool
     return chains
 
 
+@functools.cache
+def al_core_graph() -> dict[str, set[str]]:
+    return import_graph(AL_CORE)
+
+
 def is_streamlit(name: str) -> bool:
     return name.split(".")[0] == "streamlit"
 
@@ -146,6 +153,43 @@ def third_party(graph: dict[str, set[str]]) -> set[str]:
     """Top-level names of every import that is neither the package's own nor the standard library."""
     tops = {name.split(".")[0] for edges in graph.values() for name in edges if name not in graph}
     return {top for top in tops if top and top not in sys.stdlib_module_names and top not in graph}
+
+
+@functools.cache
+def _requirements(distribution: str) -> tuple[str, ...]:
+    """The distributions ``distribution`` requires when installed without extras (normalized names)."""
+    try:
+        lines = metadata.requires(distribution) or []
+    except metadata.PackageNotFoundError:
+        return ()
+    requirements = [Requirement(line) for line in lines]
+    return tuple(
+        canonicalize_name(r.name) for r in requirements if r.marker is None or r.marker.evaluate({"extra": ""})
+    )
+
+
+@functools.cache
+def _distributions() -> dict[str, list[str]]:
+    return metadata.packages_distributions()
+
+
+def dependency_chain(top_level: str, target: str) -> list[str] | None:
+    """``[top_level, distribution, ..., target]`` when the installed distribution providing the importable name
+    ``top_level`` requires ``target`` (directly or through others), else None (also when it is not installed)."""
+    came_from: dict[str, str | None] = {canonicalize_name(d): None for d in _distributions().get(top_level, [])}
+    queue = deque(came_from)
+    while queue:
+        current = queue.popleft()
+        if current == target:
+            chain = [current]
+            while (parent := came_from[chain[-1]]) is not None:
+                chain.append(parent)
+            return [top_level, *chain[::-1]]
+        for name in _requirements(current):
+            if name not in came_from:
+                came_from[name] = current
+                queue.append(name)
+    return None
 
 
 # --- the walker can fail -----------------------------------------------------------------------------------------
@@ -194,30 +238,20 @@ def test_the_walker_passes_a_package_without_streamlit(tmp_path):
 
 
 def test_no_al_core_module_imports_streamlit_directly_or_through_another():
-    chains = forbidden_chains(import_graph(AL_CORE), is_streamlit)
+    chains = forbidden_chains(al_core_graph(), is_streamlit)
     assert chains == {}, "\n".join(" -> ".join(chain) for chain in chains.values())
 
 
-def test_importing_al_core_and_every_package_it_imports_loads_no_streamlit():
-    graph = import_graph(AL_CORE)
-    script = f"""
-        import importlib, json, sys
-        culprits = {{}}
-        for name in {sorted(third_party(graph))!r} + {sorted(graph)!r}:
-            try:
-                importlib.import_module(name)
-            except ImportError:
-                continue  # an optional extra that is not installed here
-            loaded = sorted(m for m in sys.modules if m.split(".")[0] == "streamlit")
-            if loaded:
-                culprits[name] = loaded
-                break
-        print(json.dumps(culprits))
-    """
-    out = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(script)], cwd=REPO, capture_output=True, text=True, check=True
-    )
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == {}
+def test_no_package_al_core_imports_depends_on_streamlit():
+    imported = third_party(al_core_graph())
+    assert "streamlit" not in imported
+    chains = {top: chain for top in sorted(imported) if (chain := dependency_chain(top, "streamlit"))}
+    assert chains == {}, "\n".join(" -> ".join(chain) for chain in chains.values())
+
+
+def test_the_dependency_walk_finds_streamlit_behind_a_package():
+    assert dependency_chain("streamlit", "altair") == ["streamlit", "streamlit", "altair"]  # module, its package, ...
+    assert dependency_chain("not_installed_anywhere", "streamlit") is None
 
 
 @pytest.mark.parametrize(
@@ -226,12 +260,12 @@ def test_importing_al_core_and_every_package_it_imports_loads_no_streamlit():
         pytest.param(
             name, marks=[pytest.mark.xfail(strict=True, reason=IMPURE_TODAY[name])] if name in IMPURE_TODAY else []
         )
-        for name in sorted(import_graph(AL_CORE))
+        for name in sorted(al_core_graph())
         if name.startswith("al_core.learning")
     ],
 )
 def test_learning_is_pure(module):
-    chains = forbidden_chains(import_graph(AL_CORE), lambda name: name.startswith(NOT_LEARNING))
+    chains = forbidden_chains(al_core_graph(), lambda name: name.startswith(NOT_LEARNING))
     assert module not in chains, f"learning must not import {', '.join(NOT_LEARNING)}: " + " -> ".join(chains[module])
 
 
