@@ -21,36 +21,13 @@ from typing import Any
 
 from al_core.errors import ConfigError, NotEnoughData
 from al_core.lab.sample import SAMPLE_CSV
-from al_core.lab.simulation import (  # re-exported: bench.label_efficiency's names keep working
-    ALL_STRATEGIES,
-    BASELINE,
-    DEFAULT_CONFIG,
-    DEFAULT_FIRST,
-    DIVERSITY,
-    FIRST_BATCH,
-    TEST_SIZE,
-    Point,
-    Progress,
-    area,
-    full_accuracy,
-    label_grid,
-    labels_to_reach,
-    run_dataset,
-    simulate,
-    split,
-    summarize,
-)
+from al_core.lab.simulation import BASELINE, DEFAULT_CONFIG, DEFAULT_FIRST, DIVERSITY, FIRST_BATCH, run_dataset
 from al_core.lab.simulation_charts import figure
 from al_core.learning import embeddings, models
 
 log = logging.getLogger("bench.label_efficiency")
 
 DEFAULT_DATA = SAMPLE_CSV.parent
-__all__ = [
-    "ALL_STRATEGIES", "DIVERSITY", "TEST_SIZE", "Point", "Progress", "area", "figure", "find_datasets",
-    "full_accuracy", "label_grid", "labels_to_reach", "load_csv", "main", "markdown_table", "run_dataset",
-    "simulate", "split", "summarize", "write_plot",
-]  # fmt: skip
 
 
 def find_datasets(path: str | Path) -> list[tuple[str, Path]]:

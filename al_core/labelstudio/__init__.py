@@ -1,4 +1,6 @@
-"""Everything that knows Label Studio: ``gateway`` (the only module that talks to the server), ``label_config``
-(labeling configs), ``records`` (tasks, annotations, projects as our own dataclasses), ``labels`` (annotations ->
-training labels), ``task_cache`` (incremental task sync), ``queue`` (the scores that order Label Studio's queue),
-``uploads`` (files -> tasks to import) and ``local_server`` (the Label Studio that ``make run`` and the tests start)."""
+"""Everything that knows Label Studio: ``gateway`` (the only module that talks to the server; its pure parts in
+``gateway_payloads``, rows -> records, and ``gateway_errors``, failures -> our errors), ``label_config`` (labeling
+configs), ``records`` (tasks, annotations, projects as our own dataclasses), ``labels`` (annotations -> training
+labels), ``task_cache`` (incremental task sync), ``queue`` (the scores that order Label Studio's queue), ``uploads``
+(files -> tasks to import; reading in ``upload_text``, bytes -> text, and ``upload_rows``, text -> rows) and
+``local_server`` (the Label Studio that ``make run`` and the tests start)."""

@@ -4,6 +4,8 @@ Built on the official ``label-studio-sdk`` 2.x client; raw requests (through the
 layer, so authentication and token refresh stay the SDK's) only for endpoints the SDK lacks or where
 it is slow: fast task listing (``include=id,data`` + Data Manager filters), the labeled-task export,
 model versions and ``/next``. Returns our own records (``al_core.labelstudio.records``), never SDK objects.
+The pure parts live beside it: ``gateway_payloads`` (request filters, response rows -> records) and
+``gateway_errors`` (HTTP and SDK failures -> our errors); only this module sends requests.
 
 Retries: the SDK's own retries are switched off; idempotent calls (GET, PATCH, version DELETE) are
 retried on connection errors, timeouts and 5xx with exponential backoff. Imports (POST) are not
@@ -12,7 +14,6 @@ retried blindly: a retried import could duplicate tasks.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -23,16 +24,10 @@ from label_studio_sdk import LabelStudio
 from label_studio_sdk.core.api_error import ApiError
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from al_core.errors import (
-    AuthenticationFailed,
-    ConnectionFailed,
-    LabelConfigError,
-    LabelStudioError,
-    NotFound,
-    RequestTimeout,
-    ServerError,
-)
-from al_core.labelstudio.records import Annotation, Prediction, Project, Task
+from al_core.errors import AuthenticationFailed, ConnectionFailed, LabelStudioError, RequestTimeout, ServerError
+from al_core.labelstudio import gateway_payloads as payloads
+from al_core.labelstudio.gateway_errors import from_status, translate
+from al_core.labelstudio.records import Prediction, Project, Task
 
 log = logging.getLogger(__name__)
 
@@ -43,16 +38,6 @@ UNCERTAINTY_SAMPLING: Sampling = "Uncertainty sampling"
 _NO_RETRY = {"max_retries": 0}
 _RETRYABLE = (ConnectionFailed, RequestTimeout, ServerError)
 WEBHOOK_ACTIONS = ("ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATIONS_DELETED")
-
-
-def _completed_filter(empty: bool) -> str:
-    item = {"filter": "filter:tasks:completed_at", "operator": "empty", "type": "Datetime", "value": empty}
-    return json.dumps({"filters": {"conjunction": "and", "items": [item]}})
-
-
-def _updated_after_filter(timestamp: str) -> str:
-    item = {"filter": "filter:tasks:updated_at", "operator": "greater", "type": "Datetime", "value": timestamp}
-    return json.dumps({"filters": {"conjunction": "and", "items": [item]}})
 
 
 @dataclass(frozen=True)
@@ -100,43 +85,11 @@ class Gateway:
     def __repr__(self) -> str:
         return f"Gateway(url={self.url!r})"
 
-    # -- error translation -------------------------------------------------------------------------
-    def _translate(self, err: Exception, what: str) -> LabelStudioError:
-        if isinstance(err, LabelStudioError):
-            return err
-        if isinstance(err, httpx.TimeoutException):
-            return RequestTimeout(f"Label Studio at {self.url} did not answer in time while {what}. Try again.")
-        if isinstance(err, httpx.TransportError):
-            return ConnectionFailed(
-                f"Cannot reach Label Studio at {self.url} while {what} ({type(err).__name__}). "
-                "Check the URL and that the server is running (`make run` starts one on 127.0.0.1:8080)."
-            )
-        if isinstance(err, ApiError):
-            return self._from_status(err.status_code or 0, err.body, what)
-        return LabelStudioError(f"Unexpected failure while {what}: {type(err).__name__}: {err}")
-
-    def _from_status(self, status: int, body: Any, what: str) -> LabelStudioError:
-        detail = _detail(body)
-        if status in (401, 403):
-            return AuthenticationFailed(
-                f"Label Studio at {self.url} refused the API key ({status}: {detail}) while {what}. The key is "
-                "wrong, or was reset or revoked since it worked. Copy a valid key from Label Studio: Account & "
-                "Settings > Legacy Token or Personal Access Token, and connect again with it."
-            )
-        if status == 404:
-            return NotFound(f"Not found while {what} ({detail}). Check the project id or pick another project.")
-        if status >= 500:
-            return ServerError(f"Label Studio at {self.url} failed with {status} while {what}: {detail}")
-        config_errors = _label_config_errors(body) if status == 400 else None
-        if config_errors:
-            return LabelConfigError(f"Label Studio rejected the labeling config: {config_errors}")
-        return LabelStudioError(f"Label Studio answered {status} while {what}: {detail}")
-
     def _call(self, what: str, fn: Callable[[], T]) -> T:
         try:
             return fn()
         except (ApiError, httpx.HTTPError) as err:
-            raise self._translate(err, what) from err
+            raise translate(err, self.url, what) from err
 
     def _raw(
         self,
@@ -154,7 +107,7 @@ class Gateway:
         try:
             resp = wrapper.request(path, method=method, params=params, json=body, request_options=options)
         except httpx.HTTPError as err:
-            raise self._translate(err, what) from err
+            raise translate(err, self.url, what) from err
         if resp.status_code == 404 and ok_404:
             return None
         if resp.status_code >= 400:
@@ -162,7 +115,7 @@ class Gateway:
                 payload = resp.json()
             except ValueError:
                 payload = resp.text[:500]
-            raise self._from_status(resp.status_code, payload, what)
+            raise from_status(resp.status_code, payload, self.url, what)
         if not resp.content:
             return None
         return resp.json()
@@ -177,12 +130,14 @@ class Gateway:
     @_retrying
     def list_projects(self) -> list[Project]:
         pager = self._call("listing projects", lambda: self._client.projects.list(request_options=_NO_RETRY))
-        return self._call("listing projects", lambda: [_project(p) for p in pager])
+        return self._call("listing projects", lambda: [payloads.project(p) for p in pager])
 
     @_retrying
     def get_project(self, project_id: int) -> Project:
         what = f"reading project {project_id}"
-        return _project(self._call(what, lambda: self._client.projects.get(id=project_id, request_options=_NO_RETRY)))
+        return payloads.project(
+            self._call(what, lambda: self._client.projects.get(id=project_id, request_options=_NO_RETRY))
+        )
 
     def create_project(self, title: str, label_config: str, *, description: str = "") -> Project:
         """Create a project; Label Studio validates the config (its message is passed on)."""
@@ -256,15 +211,15 @@ class Gateway:
         """
         query = None
         if labeled is not None:
-            query = _completed_filter(empty=not labeled)
+            query = payloads.completed_filter(empty=not labeled)
         elif updated_after:
-            query = _updated_after_filter(updated_after)
+            query = payloads.updated_after_filter(updated_after)
         tasks: list[Task] = []
         page = 1
         while True:
             payload = self._tasks_page(project_id, page, page_size, query, include)
             rows = (payload or {}).get("tasks", [])
-            tasks.extend(Task(id=int(r["id"]), data=r.get("data") or {}, meta=_meta(r)) for r in rows)
+            tasks.extend(payloads.listed_task(r) for r in rows)
             total = int((payload or {}).get("total", len(tasks)))
             if on_progress:
                 on_progress(len(tasks), total)
@@ -277,7 +232,7 @@ class Gateway:
         """Tasks with at least one annotation (cancelled ones included), with their annotations."""
         what = f"reading the annotations of project {project_id}"
         rows = self._raw("GET", f"api/projects/{project_id}/export", what, params={"exportType": "JSON"}, timeout=600)
-        return [_task_with_annotations(r) for r in rows or []]
+        return [payloads.task_with_annotations(r) for r in rows or []]
 
     def next_task(self, project_id: int) -> Task | None:
         """The task Label Studio's queue serves next to this user (None when nothing is left)."""
@@ -286,7 +241,7 @@ class Gateway:
         )
         if not row or "id" not in row:
             return None
-        return _task_with_annotations(row)
+        return payloads.task_with_annotations(row)
 
     def create_annotation(
         self, task_id: int, result: Sequence[dict[str, Any]], *, was_cancelled: bool = False, ground_truth: bool = False
@@ -344,13 +299,7 @@ class Gateway:
         what = f"listing the predictions of project {project_id}"
         rows = self._raw("GET", "api/predictions/", what, params={"project": project_id}, timeout=600)
         return [
-            Prediction(
-                int(r["id"]),
-                int(r["task"]),
-                str(r.get("model_version") or ""),
-                r.get("score"),
-                tuple(r.get("result") or ()),
-            )
+            payloads.prediction(r)
             for r in rows or []
             if model_version is None or r.get("model_version") == model_version
         ]
@@ -397,56 +346,6 @@ class Gateway:
 
     def delete_webhook(self, webhook_id: int) -> None:
         self._call("removing a webhook", lambda: self._client.webhooks.delete(id=webhook_id, request_options=_NO_RETRY))
-
-
-def _detail(body: Any) -> str:
-    if isinstance(body, dict):
-        detail = body.get("detail") or body.get("validation_errors") or body
-        if isinstance(body.get("validation_errors"), dict) and detail == "Validation error":
-            detail = body["validation_errors"]
-        return str(detail)[:500]
-    return str(body)[:500]
-
-
-def _label_config_errors(body: Any) -> str | None:
-    if not isinstance(body, dict):
-        return None
-    errors = (body.get("validation_errors") or {}).get("label_config") or body.get("label_config")
-    if not errors:
-        return None
-    return "; ".join(map(str, errors)) if isinstance(errors, list) else str(errors)
-
-
-def _meta(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: row[k] for k in ("updated_at", "created_at") if k in row}
-
-
-def _project(p: Any) -> Project:
-    return Project(
-        id=int(p.id),
-        title=p.title or "",
-        label_config=p.label_config or "",
-        task_number=int(getattr(p, "task_number", 0) or 0),
-        num_tasks_with_annotations=int(getattr(p, "num_tasks_with_annotations", 0) or 0),
-        sampling=str(getattr(p, "sampling", "") or ""),
-        model_version=str(getattr(p, "model_version", "") or ""),
-        maximum_annotations=int(getattr(p, "maximum_annotations", 1) or 1),
-    )
-
-
-def _task_with_annotations(row: dict[str, Any]) -> Task:
-    anns = tuple(
-        Annotation(
-            id=int(a["id"]),
-            result=tuple(a.get("result") or ()),
-            was_cancelled=bool(a.get("was_cancelled")),
-            ground_truth=bool(a.get("ground_truth")),
-            updated_at=str(a.get("updated_at") or a.get("created_at") or ""),
-            completed_by=a.get("completed_by") if isinstance(a.get("completed_by"), int) else None,
-        )
-        for a in row.get("annotations") or ()
-    )
-    return Task(id=int(row["id"]), data=row.get("data") or {}, annotations=anns, meta=_meta(row))
 
 
 def server_health(url: str, timeout: float = 2.0) -> bool:

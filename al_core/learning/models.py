@@ -1,5 +1,8 @@
 """Registry of cheap text classifiers (TF-IDF + a linear model), fitting, prediction and persistence.
 
+Beside it: ``model_params`` (what each parameter means and its check) and ``calibrated_svc`` (the SVM
+with calibrated probabilities behind ``tfidf-svm``).
+
 Every model is a scikit-learn ``Pipeline`` (``tfidf`` -> ``clf``). Fitting and prediction run inside
 ``threadpool_limits(1)``: on the 2-core machines we deploy to, a small LogisticRegression fit took 2.1 s
 with two OpenMP threads and 0.1 s with one.
@@ -7,9 +10,8 @@ with two OpenMP threads and 0.1 s with one.
 
 from __future__ import annotations
 
-import numbers
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,21 +21,19 @@ from typing import Any
 import joblib
 import numpy as np
 import sklearn
-from scipy import sparse
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.calibration import CalibratedClassifierCV
+from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.naive_bayes import ComplementNB
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import MultiLabelBinarizer
-from sklearn.svm import LinearSVC
 from threadpoolctl import threadpool_limits
 
 from al_core.errors import ConfigError, NotEnoughData
 from al_core.learning import embeddings
+from al_core.learning.calibrated_svc import CalibratedLinearSVC
+from al_core.learning.model_params import PARAM_DOCS, check_param
 
 Labels = Sequence[str] | Sequence[tuple[str, ...]]
 _FILE_FORMAT = "al_core.models/1"  # a file format tag, not a module path: kept so older artifacts load
@@ -49,18 +49,8 @@ class ModelSpec:
     param_docs: Mapping[str, str]
 
 
-_PARAM_DOCS = {
-    "C": "Inverse regularization strength; larger fits the labels more closely.",
-    "alpha": "Additive smoothing; larger = smoother, less confident.",
-    "class_weight": "'balanced' gives rare classes more weight; None weighs every example equally.",
-    "ngram_max": "Longest word n-gram used as a feature (1 = single words, 2 = also word pairs).",
-    "max_features": "Keep only the most frequent n-grams (None = keep all).",
-    "encoder": "Sentence encoder: 'all-MiniLM-L6-v2' (shipped, offline) or the folder of a sentence-transformers model.",
-}
-
-
 def _spec(name: str, description: str, defaults: dict[str, Any]) -> ModelSpec:
-    docs = {key: _PARAM_DOCS[key] for key in defaults}
+    docs = {key: PARAM_DOCS[key] for key in defaults}
     return ModelSpec(name, description, MappingProxyType(defaults), MappingProxyType(docs))
 
 
@@ -127,49 +117,6 @@ def available_models() -> list[str]:
     return [name for name in MODELS if ok or not uses_embeddings(name)]
 
 
-def _positive_float(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < float("inf"):
-        raise ConfigError(f"The '{name}' parameter must be a float in (0, inf). Got {value!r} instead.")
-    return float(value)
-
-
-def _int_in(low: int, high: float, allow_none: bool = False) -> Callable[[str, Any], int | None]:
-    bounds = f"[{low}, {'inf)' if high == float('inf') else f'{high}]'}" + (" or None" if allow_none else "")
-
-    def check(name: str, value: Any) -> int | None:
-        if value is None and allow_none:
-            return None
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= value <= high:
-            raise ConfigError(f"The '{name}' parameter must be an int in {bounds}. Got {value!r} instead.")
-        return int(value)
-
-    return check
-
-
-def _encoder(name: str, value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"The '{name}' parameter must be a model name or a folder. Got {value!r} instead.")
-    return value
-
-
-def _class_weight(name: str, value: Any) -> str | None:
-    if value not in (None, "balanced"):
-        raise ConfigError(f"The '{name}' parameter must be a str among {{'balanced'}} or None. Got {value!r} instead.")
-    return value
-
-
-_VALIDATORS: Mapping[str, Callable[[str, Any], Any]] = MappingProxyType(
-    {
-        "C": _positive_float,
-        "alpha": _positive_float,
-        "ngram_max": _int_in(1, 3),
-        "max_features": _int_in(1, float("inf"), allow_none=True),
-        "class_weight": _class_weight,
-        "encoder": _encoder,
-    }
-)
-
-
 def check_model_name(name: str) -> ModelSpec:
     """Return the spec of model ``name``; raise ConfigError listing the valid names otherwise."""
     if name not in MODELS:
@@ -186,41 +133,7 @@ def resolve_params(name: str, params: Mapping[str, Any] | None = None) -> dict[s
             f"Unknown parameter(s) {unknown} for model {name!r}. Valid parameters: {sorted(spec.defaults)}."
         )
     merged = dict(spec.defaults) | dict(params or {})
-    return {key: _VALIDATORS[key](key, value) for key, value in merged.items()}
-
-
-class CalibratedLinearSVC(ClassifierMixin, BaseEstimator):
-    """LinearSVC with cross-validated sigmoid calibration that also works when a class is tiny.
-
-    Uses ``min(3, smallest class size)`` stratified folds. A class with a single example is duplicated
-    first so that every fold sees every class (its calibration is then optimistic, but it still works).
-    """
-
-    def __init__(self, C: float = 1.0, class_weight: str | None = None, random_state: int | None = 0) -> None:
-        self.C = C
-        self.class_weight = class_weight
-        self.random_state = random_state
-
-    def fit(self, X, y) -> CalibratedLinearSVC:
-        y = np.asarray(y)
-        classes, counts = np.unique(y, return_counts=True)
-        singletons = np.flatnonzero(np.isin(y, classes[counts < 2]))
-        if singletons.size:
-            X = sparse.vstack([X, X[singletons]]).tocsr() if sparse.issparse(X) else np.vstack([X, X[singletons]])
-            y = np.concatenate([y, y[singletons]])
-        folds = StratifiedKFold(
-            n_splits=int(min(3, max(2, counts.min()))), shuffle=True, random_state=self.random_state
-        )
-        svc = LinearSVC(C=self.C, class_weight=self.class_weight, random_state=self.random_state)
-        self.calibrated_ = CalibratedClassifierCV(svc, method="sigmoid", cv=folds).fit(X, y)
-        self.classes_ = self.calibrated_.classes_
-        return self
-
-    def predict_proba(self, X) -> np.ndarray:
-        return self.calibrated_.predict_proba(X)
-
-    def predict(self, X) -> np.ndarray:
-        return self.calibrated_.predict(X)
+    return {key: check_param(key, value) for key, value in merged.items()}
 
 
 def _vectorizer(params: Mapping[str, Any]) -> TfidfVectorizer:

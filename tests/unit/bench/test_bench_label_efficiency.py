@@ -7,6 +7,8 @@ import json
 import pytest
 
 from al_core.errors import ConfigError
+from al_core.lab.simulation import run_dataset
+from al_core.lab.simulation_charts import figure
 from bench import label_efficiency as le
 from tests.unit.synthetic import TINY, synthetic
 
@@ -30,17 +32,10 @@ def test_find_datasets_and_load_csv(tmp_path) -> None:
 
 def test_figure_and_table_cover_every_strategy(data) -> None:
     texts, labels = data
-    results = {"tiny": le.run_dataset(texts, labels, strategy_names=["random", "margin"], seeds=1, **TINY)}
-    assert [t.name.split(" (")[0] for t in le.figure(results).data] == ["random", "margin"]
+    results = {"tiny": run_dataset(texts, labels, strategy_names=["random", "margin"], seeds=1, **TINY)}
+    assert [t.name.split(" (")[0] for t in figure(results).data] == ["random", "margin"]
     table = le.markdown_table(results)
     assert "| tiny |" in table and "margin" in table
-
-
-def test_the_engine_names_are_still_importable_from_the_bench() -> None:
-    from al_core.lab import simulation, simulation_charts
-
-    assert le.simulate is simulation.simulate and le.run_dataset is simulation.run_dataset
-    assert le.ALL_STRATEGIES == simulation.ALL_STRATEGIES and le.figure is simulation_charts.figure
 
 
 def test_main_prints_a_table_and_writes_json(tmp_path, capsys) -> None:

@@ -12,16 +12,10 @@ import pytest
 
 from al_core.errors import ConfigError, UploadError
 from al_core.lab.sample import SAMPLE_CSV
-from al_core.labelstudio import uploads
+from al_core.labelstudio import upload_rows, uploads
 from al_core.labelstudio.gateway import Gateway
-from al_core.labelstudio.uploads import (
-    UploadPreview,
-    decode_bytes,
-    detect_format,
-    iter_task_chunks,
-    preview_upload,
-    read_labeled_csv,
-)
+from al_core.labelstudio.upload_text import decode_bytes
+from al_core.labelstudio.uploads import UploadPreview, iter_task_chunks, preview_upload, read_labeled_csv
 
 SAMPLE = SAMPLE_CSV
 
@@ -67,7 +61,7 @@ def test_json_list_of_objects_strings_and_label_studio_tasks():
 
 
 def test_json_streaming_parser_across_block_edges(monkeypatch):
-    monkeypatch.setattr(uploads, "_BLOCK", 5)
+    monkeypatch.setattr(upload_rows, "_BLOCK", 5)
     items = [{"text": "héllo, [world]", "n": 123456789}, "  plain  ", {"text": "x", "nested": {"a": [1, 2]}}]
     raw = " \n[\n" + ",\n  ".join(json.dumps(i, ensure_ascii=False) for i in items) + "\n]\n"
     tasks = tasks_of(raw, "x.json", text_column="text", keep_columns=True)
@@ -129,10 +123,6 @@ def test_encodings(encoding, expected):
     assert decode_bytes(raw) == ("text,label\ncafé à 5€,pos\nnaïve,neg\n", expected)
 
 
-def test_decode_bytes_prefers_utf8():
-    assert decode_bytes("日本語".encode()) == ("日本語", "utf-8")
-
-
 @pytest.mark.parametrize("raw", [b"text\ncaf\xe9 \x81\n", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"])
 def test_undecodable_bytes(raw):
     with pytest.raises(UploadError, match=r"could not decode file as UTF-8, UTF-16 or Windows-1252; save it"):
@@ -184,20 +174,6 @@ def test_malformed_json(raw, message):
 def test_malformed_jsonl_names_the_line():
     with pytest.raises(UploadError, match=r"line 2 is not valid JSON"):
         tasks_of('{"text": "a"}\n{"text": \n', "x.jsonl", text_column="text")
-
-
-def test_unknown_format():
-    with pytest.raises(UploadError, match=r"unknown file type '\.xlsx'.*\.csv"):
-        detect_format("Book1.xlsx")
-    with pytest.raises(UploadError, match=r"\(no extension\)"):
-        detect_format("README")
-    assert [detect_format(n) for n in ["a.CSV", "b.tsv", "c.json", "d.JSONL", "e.txt"]] == [
-        "csv",
-        "tsv",
-        "json",
-        "jsonl",
-        "txt",
-    ]
 
 
 def test_bad_parameters_and_second_iteration():

@@ -10,7 +10,6 @@ from al_core.errors import ConfigError, NotEnoughData
 from al_core.learning.models import (
     DEFAULT_MODEL,
     MODELS,
-    CalibratedLinearSVC,
     FittedModel,
     fit_model,
     load_model,
@@ -92,14 +91,6 @@ def test_multi_label_with_two_labels_keeps_two_columns(name: str) -> None:
     labels = [("a",), ("b",), ("a", "b"), ("a",), ("b",), ()]
     model = fit_model(name, TEXTS[:6], labels, multi_label=True)
     assert model.predict_proba(QUERIES).shape == (len(QUERIES), 2)
-
-
-def test_calibrated_svc_with_one_example_of_a_class() -> None:
-    features = vectorize_for_diversity(TEXTS)
-    y = np.array(["a"] * 10 + ["b"])
-    clf = CalibratedLinearSVC(random_state=0).fit(features, y)
-    assert clf.classes_.tolist() == ["a", "b"]
-    np.testing.assert_allclose(clf.predict_proba(features).sum(axis=1), 1.0)
 
 
 def test_save_load_round_trip(tmp_path) -> None:

@@ -9,7 +9,6 @@ import pytest
 import scipy.sparse as sp
 
 from al_core.errors import ConfigError
-from al_core.learning import strategies
 from al_core.learning.strategies import (
     DEFAULT_STRATEGY,
     STRATEGIES,
@@ -229,7 +228,3 @@ def test_order_to_scores() -> None:
     assert order_to_scores(np.array([], dtype=int), 0).shape == (0,)
     with pytest.raises(ConfigError, match=r"permutation of range\(3\)"):
         order_to_scores(np.array([0, 0, 1]), 3)
-
-
-def test_module_has_no_streamlit_import() -> None:
-    assert "streamlit" not in vars(strategies)
