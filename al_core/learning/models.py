@@ -10,7 +10,9 @@ with two OpenMP threads and 0.1 s with one.
 
 from __future__ import annotations
 
+import importlib
 import os
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -291,6 +293,23 @@ def save_model(model: FittedModel, path: str | Path) -> Path:
     return path
 
 
+# Where the classes of a saved model lived before al_core was split into packages: files saved then name them.
+_EARLIER_MODULES = {"al_core.models": "al_core.learning.models", "al_core.embeddings": "al_core.learning.embeddings"}
+
+
+@contextmanager
+def _modules_of_earlier_versions() -> Iterator[None]:
+    """While unpickling, let the module paths of earlier versions name today's modules (only those not taken)."""
+    added = [old for old in _EARLIER_MODULES if old not in sys.modules]
+    for old in added:
+        sys.modules[old] = importlib.import_module(_EARLIER_MODULES[old])
+    try:
+        yield
+    finally:
+        for old in added:
+            sys.modules.pop(old, None)
+
+
 def load_model(path: str | Path) -> FittedModel:
     """Read a model written by ``save_model``. Only load files this app wrote: joblib files can run code.
 
@@ -299,7 +318,8 @@ def load_model(path: str | Path) -> FittedModel:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"No model file at {str(path)!r}. Train a model first.")
-    payload = joblib.load(path)
+    with _modules_of_earlier_versions():
+        payload = joblib.load(path)
     if not isinstance(payload, dict) or payload.get("format") != _FILE_FORMAT:
         raise ConfigError(f"{str(path)!r} is not a model saved by this app (expected format {_FILE_FORMAT!r}).")
     return payload["model"]

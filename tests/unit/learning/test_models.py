@@ -197,3 +197,26 @@ def test_vectorize_for_diversity() -> None:
     np.testing.assert_allclose(np.sqrt(matrix.multiply(matrix).sum(axis=1)).ravel(), 1.0)
     with pytest.raises(NotEnoughData, match=r"The 1 texts contain no words"):
         vectorize_for_diversity(["..."])
+
+
+def test_a_model_saved_before_the_package_split_still_loads(tmp_path, monkeypatch) -> None:
+    """Files saved by the previous version name ``al_core.models.FittedModel``: they load as today's class."""
+    import sys
+
+    import joblib
+
+    from al_core.learning import models
+
+    fitted = models.fit_model("tfidf-svm", ["good film", "bad film", "fine day", "awful day"], ["p", "n", "p", "n"])
+    monkeypatch.setattr(models.FittedModel, "__module__", "al_core.models")
+    monkeypatch.setattr(models.CalibratedLinearSVC, "__module__", "al_core.models")
+    monkeypatch.setitem(sys.modules, "al_core.models", models)
+    path = tmp_path / "old.joblib"
+    joblib.dump({"format": "al_core.models/1", "model": fitted}, path)
+    monkeypatch.undo()
+    assert "al_core.models" not in sys.modules
+    saved = path.read_bytes()
+    assert b"al_core.models" in saved and b"al_core.learning" not in saved  # written as the previous version did
+    loaded = models.load_model(path)
+    assert isinstance(loaded, models.FittedModel) and loaded.predict(["good day"]) == fitted.predict(["good day"])
+    assert "al_core.models" not in sys.modules  # the alias lived only while loading
