@@ -4,6 +4,7 @@ The map, one line a room (each package's ``__init__`` says what it offers):
 
 - ``iteration``     run one active-learning iteration end to end (the orchestration; owns reads, writes, the lock)
 - ``progress``      the iteration's steps, their timing and progress reports
+- ``export``        one model version's prediction for every task, as CSV or JSON Lines
 - ``__main__``      the CLI: ``python -m al_core iterate | status | rollback | prune | serve-webhooks``
 - ``launch``        ``make run``: Label Studio, the webhook receiver and the dashboard, started together
 - ``errors``        the exception hierarchy; every message says what was wrong and how to fix it

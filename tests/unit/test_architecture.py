@@ -27,10 +27,11 @@ import al_core
 AL_CORE = Path(al_core.__file__).parent
 REPO = AL_CORE.parent
 MAX_LINES = 400
-ROOT_MODULES = {
+ROOT_MODULES = {  # the map, the entry points and the orchestrations that combine several packages
     "__init__",
     "__main__",
     "iteration",
+    "export",  # a version's predictions for every task: Label Studio + the store + a model
     "progress",
     "errors",
     "settings",
