@@ -18,8 +18,9 @@ import httpx
 class User:
     email: str
     token: str
+    password: str = ""
 
-    def __repr__(self) -> str:  # keep tokens out of pytest's failure reports
+    def __repr__(self) -> str:  # keep tokens and passwords out of pytest's failure reports
         return f"User(email={self.email!r}, token='***')"
 
 
@@ -27,17 +28,17 @@ def sign_up(url: str, admin_token: str) -> User:
     """A new member of the admin's organization, with its own legacy API token."""
     invite = httpx.get(f"{url}/api/invite", headers={"Authorization": f"Token {admin_token}"}, timeout=30)
     invite.raise_for_status()
-    email = f"member-{uuid.uuid4().hex[:10]}@example.com"
+    email, password = f"member-{uuid.uuid4().hex[:10]}@example.com", uuid.uuid4().hex
     with httpx.Client(base_url=url, timeout=30) as browser:
         browser.get("/user/signup/").raise_for_status()  # sets the CSRF cookie, as a browser would get it
         csrf = browser.cookies["csrftoken"]
-        form = {"email": email, "password": uuid.uuid4().hex, "csrfmiddlewaretoken": csrf, "how_find_us": "Other"}
+        form = {"email": email, "password": password, "csrfmiddlewaretoken": csrf, "how_find_us": "Other"}
         signed = browser.post(f"/user/signup/?token={invite.json()['token']}", data=form)
         if signed.status_code != 302:
             raise RuntimeError(f"Sign-up of {email} failed with {signed.status_code}: {signed.text[:300]}")
         token = browser.get("/api/current-user/token")
         token.raise_for_status()
-    return User(email, token.json()["token"])
+    return User(email, token.json()["token"], password)
 
 
 def reset_token(url: str, token: str) -> str:

@@ -64,6 +64,10 @@ def _retrying(fn: Callable[..., T]) -> Callable[..., T]:
     )(fn)
 
 
+QUEUE_VIEW_TITLE = "Active learning queue"
+_QUEUE_VIEW_DATA = {"ordering": ["tasks:predictions_score"], "filters": {"conjunction": "and", "items": []}}
+
+
 class Gateway:
     """A connection to one Label Studio server with one API key.
 
@@ -164,6 +168,31 @@ class Gateway:
     @_retrying
     def set_sampling(self, project_id: int, sampling: Sampling = UNCERTAINTY_SAMPLING) -> None:
         self._raw("PATCH", f"api/projects/{project_id}/", "setting the sampling", body={"sampling": sampling})
+
+    def queue_view(self, project_id: int) -> int:
+        """The id of the project's data-manager tab that orders tasks by the current model version's prediction
+        score, lowest first (created, or its ordering restored, as needed).
+
+        Label Studio serves a labeling stream opened from a tab in that tab's order ("Label Tasks As Displayed",
+        and every ``?labeling=1`` link unless the annotator's browser chose "Label All Tasks" before), while
+        "Label All Tasks" uses the project's uncertainty sampling. Ordered this way, both serve the lowest score
+        first; the score only counts predictions of the project's ``model_version``.
+        """
+        what = f"preparing the active-learning tab of project {project_id}"
+        views = self._raw("GET", "api/dm/views/", what, params={"project": project_id}) or []
+        mine = next((v for v in views if (v.get("data") or {}).get("title") == QUEUE_VIEW_TITLE), None)
+        if mine is None:
+            body = {"project": project_id, "data": {"title": QUEUE_VIEW_TITLE, **_QUEUE_VIEW_DATA}}
+            return int(self._raw("POST", "api/dm/views/", what, body=body)["id"])
+        data = mine.get("data") or {}
+        if any(data.get(key) != value for key, value in _QUEUE_VIEW_DATA.items()):
+            body = {"project": project_id, "data": {**data, **_QUEUE_VIEW_DATA}}
+            self._raw("PATCH", f"api/dm/views/{mine['id']}/", what, body=body)
+        return int(mine["id"])
+
+    def labeling_url(self, project_id: int, view_id: int) -> str:
+        """Where an annotator starts labeling in the active-learning order (see ``queue_view``)."""
+        return f"{self.url}/projects/{project_id}/data?tab={view_id}&labeling=1"
 
     @_retrying
     def set_model_version(self, project_id: int, version: str) -> None:
