@@ -27,6 +27,7 @@ from al_core.labelstudio import labels
 from al_core.labelstudio.gateway import Gateway
 from al_core.labelstudio.label_config import parse_label_config
 from al_core.labelstudio.task_cache import sync_tasks
+from al_core.labelstudio.task_data import task_text
 from al_core.learning import embeddings, models
 from al_core.store import versions
 from al_core.store.history import History
@@ -93,7 +94,7 @@ def export_predictions(
     tasks, _ = sync_tasks(gateway, project_id, project.task_number)
     human = {t.id: labels.aggregate(t, spec) for t in gateway.labeled_tasks(project_id)}
     eval_ids = set(history.eval_set(project_id))
-    readable = [(t.id, text) for t in tasks if (text := labels.task_text(t.data, spec)) is not None]
+    readable = [(t.id, text) for t in tasks if (text := task_text(t.data, spec)) is not None]
     _warm_embeddings(gateway.url, project_id, model, readable)
     rows: list[PredictionRow] = []
     for start in range(0, len(readable), CHUNK):

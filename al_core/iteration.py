@@ -20,6 +20,7 @@ from al_core.labelstudio.label_config import LabelSpec, parse_label_config, pred
 from al_core.labelstudio.queue import QueuePlan, plan_queue
 from al_core.labelstudio.records import Task
 from al_core.labelstudio.task_cache import sync_tasks
+from al_core.labelstudio.task_data import task_text
 from al_core.learning import evaluation, models, strategies
 from al_core.learning.memory import release_free_memory
 from al_core.learning.scoring import PoolData, Scored, cold_start, embed, train_and_score
@@ -218,7 +219,7 @@ def _pool(all_tasks: list[Task], done_ids: set[int], spec: LabelSpec) -> tuple[l
     for task in all_tasks:
         if task.id in done_ids:
             continue
-        text = labels.task_text(task.data, spec)
+        text = task_text(task.data, spec)
         if text is None:
             missing += 1
         else:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from al_core.labelstudio.gateway import Gateway, Progress
 from al_core.labelstudio.label_config import TEMPLATES, LabelSpec, parse_label_config, prediction_result
-from al_core.labelstudio.labels import task_text
 from al_core.labelstudio.records import Project
+from al_core.labelstudio.task_data import task_text
 
 SAMPLE_CSV = Path(__file__).resolve().parent / "sample_data" / "clinc150_banking.csv"
 SAMPLE_TEMPLATE = "intent"

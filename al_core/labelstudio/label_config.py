@@ -46,6 +46,7 @@ class LabelSpec:
     control_name: str
     labels: tuple[str, ...]
     multiple: bool = False
+    text_key: str = "text"  # <Paragraphs textKey=...>: where each paragraph's text is
 
 
 def choices_controls(xml: str) -> tuple[str, ...]:
@@ -91,6 +92,7 @@ def parse_label_config(xml: str, control: str | None = None) -> LabelSpec:
     else:
         _explain_no_candidate(li, all_choices)
     obj = _text_object(chosen, li)
+    _refuse_url_values(obj)
     return LabelSpec(
         object_name=str(obj.name),
         object_tag=TEXT_OBJECT_TAGS[obj.tag.lower()],
@@ -98,7 +100,18 @@ def parse_label_config(xml: str, control: str | None = None) -> LabelSpec:
         control_name=str(chosen.name),
         labels=_labels(chosen, xml),
         multiple=chosen.attr.get("choice") == "multiple",
+        text_key=str(obj.attr.get("textKey") or "text"),
     )
+
+
+def _refuse_url_values(obj: ObjectTag) -> None:
+    """Tasks that hold a link to their text (``valueType="url"``): refused before anything changes."""
+    if str(obj.attr.get("valueType", "")).strip().lower() == "url":
+        raise LabelConfigError(
+            f'<{obj.tag} name={quoteattr(str(obj.name))} valueType="url"> shows a text that Label Studio downloads '
+            "from a link in each task; this dashboard trains on texts stored in the tasks: import the texts "
+            'themselves (value="$text", no valueType).'
+        )
 
 
 def build_config(

@@ -6,15 +6,14 @@ ground-truth annotation wins; otherwise the annotators vote and the latest annot
 
 from __future__ import annotations
 
-import math
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from al_core.labelstudio.label_config import LabelSpec
 from al_core.labelstudio.records import Annotation, Task
+from al_core.labelstudio.task_data import task_text
 
 Label = str | tuple[str, ...]
 """One task's label: a string, or a tuple of labels (config order) when the Choices are multiple."""
@@ -55,21 +54,6 @@ class LabeledSet:
         for label in self.labels:
             seen.update((label,) if isinstance(label, str) else label)
         return tuple(sorted(seen))
-
-
-def task_text(task_data: Mapping[str, Any], spec: LabelSpec) -> str | None:
-    """The text a task shows, or None when the field is missing or blank.
-
-    Non-string values are converted with ``str()``; a Paragraphs list (``[{"text": ...}, ...]``) is joined
-    line by line.
-    """
-    value = task_data.get(spec.data_key)
-    if value is None or (isinstance(value, float) and math.isnan(value)):  # NaN from a spreadsheet export
-        return None
-    if isinstance(value, list) and all(isinstance(item, Mapping) and "text" in item for item in value):
-        value = "\n".join(str(item["text"]) for item in value)
-    text = value if isinstance(value, str) else str(value)
-    return text if text.strip() else None
 
 
 def aggregate(task: Task, spec: LabelSpec) -> Label | None:

@@ -10,7 +10,7 @@ from al_core.errors import IterationLocked
 from al_core.iteration import IterationSettings, run_iteration
 from al_core.lab.sample import GoldAnnotator, create_sample_project, sample_gold
 from al_core.labelstudio.gateway import UNCERTAINTY_SAMPLING, Gateway
-from al_core.labelstudio.labels import task_text
+from al_core.labelstudio.task_data import task_text
 from al_core.learning import models, strategies
 from al_core.settings import db_url
 from al_core.store import versions

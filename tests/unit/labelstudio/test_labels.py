@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 from al_core.labelstudio.label_config import LabelSpec
-from al_core.labelstudio.labels import LabeledSet, aggregate, from_annotations, task_text
+from al_core.labelstudio.labels import LabeledSet, aggregate, from_annotations
 from al_core.labelstudio.records import Annotation, Task
 
 SPEC = LabelSpec("text", "Text", "text", "sentiment", ("Positive", "Negative", "Neutral"), multiple=False)
@@ -149,23 +147,3 @@ def test_labeled_set_fields_are_aligned_and_classes_sorted():
     assert labeled == LabeledSet((0, 1, 2), ("t0", "t1", "t2"), ("Neutral", "Negative", "Neutral"))
     assert labeled.classes == ("Negative", "Neutral")
     assert labeled.n == 3
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("hello", "hello"),
-        (42, "42"),
-        (float("nan"), None),
-        ("", None),
-        ("  \n", None),
-        (None, None),
-        ([{"author": "a", "text": "hi"}, {"author": "b", "text": "yo"}], "hi\nyo"),
-    ],
-)
-def test_task_text(value, expected):
-    assert task_text({"text": value}, SPEC) == expected
-
-
-def test_task_text_missing_key():
-    assert task_text({"other": "x"}, SPEC) is None
