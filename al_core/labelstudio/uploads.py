@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from al_core.errors import ConfigError, UploadError
+from al_core.validation import check_int
 
 Format = Literal["csv", "tsv", "json", "jsonl", "txt"]
 Source = Union[str, "os.PathLike[str]", IO[bytes]]
@@ -138,8 +139,7 @@ class TaskStream:
         chunk_size: int = 1000,
         keep_columns: bool = False,
     ) -> None:
-        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-            raise ConfigError(f"The 'chunk_size' parameter must be an int >= 1. Got {chunk_size!r} instead.")
+        check_int("chunk_size", chunk_size, 1)
         if not data_key or not isinstance(data_key, str):
             raise ConfigError(f"The 'data_key' parameter must be a non-empty string. Got {data_key!r} instead.")
         self._source, self._filename, self._text_column = source, filename, text_column

@@ -7,7 +7,6 @@ with two OpenMP threads and 0.1 s with one.
 
 from __future__ import annotations
 
-import numbers
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -34,6 +33,7 @@ from threadpoolctl import threadpool_limits
 
 from al_core.errors import ConfigError, NotEnoughData
 from al_core.learning import embeddings
+from al_core.validation import check_float, check_int
 
 Labels = Sequence[str] | Sequence[tuple[str, ...]]
 _FILE_FORMAT = "al_core.models/1"  # a file format tag, not a module path: kept so older artifacts load
@@ -128,22 +128,11 @@ def available_models() -> list[str]:
 
 
 def _positive_float(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < float("inf"):
-        raise ConfigError(f"The '{name}' parameter must be a float in (0, inf). Got {value!r} instead.")
-    return float(value)
+    return check_float(name, value, 0, include_low=False)
 
 
 def _int_in(low: int, high: float, allow_none: bool = False) -> Callable[[str, Any], int | None]:
-    bounds = f"[{low}, {'inf)' if high == float('inf') else f'{high}]'}" + (" or None" if allow_none else "")
-
-    def check(name: str, value: Any) -> int | None:
-        if value is None and allow_none:
-            return None
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= value <= high:
-            raise ConfigError(f"The '{name}' parameter must be an int in {bounds}. Got {value!r} instead.")
-        return int(value)
-
-    return check
+    return lambda name, value: check_int(name, value, low, high, allow_none=allow_none)
 
 
 def _encoder(name: str, value: Any) -> str:
@@ -296,8 +285,7 @@ class FittedModel:
         Texts are processed ``chunk_size`` at a time to bound memory. Raises ConfigError on bad input.
         """
         texts = _check_texts(texts)
-        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-            raise ConfigError(f"The 'chunk_size' parameter must be an int in [1, inf). Got {chunk_size!r} instead.")
+        check_int("chunk_size", chunk_size, 1)
         parts = [np.zeros((0, len(self.classes)), dtype=np.float32)]
         with threadpool_limits(1):
             for start in range(0, len(texts), chunk_size):
