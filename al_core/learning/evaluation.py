@@ -23,6 +23,10 @@ from al_core.validation import check_float, check_int
 
 _QUANTILES = {"p05": 0.05, "p25": 0.25, "p50": 0.50, "p75": 0.75, "p95": 0.95}
 _HISTOGRAM_BINS = 20
+# The stabilizing-predictions stopping rule: kappa between successive versions at or above STOP_KAPPA
+# for STOP_PATIENCE versions in a row (Bloodgood & Vijay-Shanker, 2009).
+STOP_KAPPA = 0.99
+STOP_PATIENCE = 3
 
 
 def default_eval_size(n_tasks: int) -> int:
@@ -293,7 +297,7 @@ def prediction_stability(previous: Mapping[int, Any], current: Mapping[int, Any]
     return changed, _kappa(before, after)
 
 
-def should_stop(kappas: Sequence[float | None], threshold: float = 0.99, patience: int = 3) -> bool:
+def should_stop(kappas: Sequence[float | None], threshold: float = STOP_KAPPA, patience: int = STOP_PATIENCE) -> bool:
     """Stabilizing-predictions stopping rule (Bloodgood & Vijay-Shanker, 2009).
 
     True when the last ``patience`` kappas (between successive model versions) are all known and

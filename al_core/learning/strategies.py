@@ -32,6 +32,7 @@ from al_core.validation import check_int
 StrategyName = Literal["random", "least_confidence", "margin", "entropy"]
 STRATEGIES: tuple[str, ...] = get_args(StrategyName)
 DEFAULT_STRATEGY: StrategyName = "margin"
+COLD_START_BATCH = 50  # the diverse first batch a cold start puts at the front of the queue
 
 _MAX_SVD_COMPONENTS = 100
 _MAX_CLUSTERS = 20
