@@ -52,7 +52,6 @@ class Receiver:
     _last_seen: dict[int, float] = field(default_factory=dict)
     _running: set[int] = field(default_factory=set)
     _guard: threading.Lock = field(default_factory=threading.Lock)
-    threads: list[threading.Thread] = field(default_factory=list)
 
     def handle(self, payload: dict[str, Any]) -> dict[str, Any]:
         action = str(payload.get("action", ""))
@@ -82,7 +81,6 @@ class Receiver:
         thread = threading.Thread(
             target=self._run_loop, args=(project_id,), name=f"al-iterate-{project_id}", daemon=True
         )
-        self.threads.append(thread)
         thread.start()
 
     def _wait_quiet(self, project_id: int) -> None:
@@ -139,12 +137,6 @@ class Receiver:
             except IterationLocked:
                 time.sleep(LOCK_RETRY_SECONDS)  # a manual run is on: ours follows it
         raise IterationLocked(f"Project {project_id} stayed locked by another run; automatic iteration given up.")
-
-    def wait_idle(self, timeout: float = 300) -> None:
-        """Wait for background runs (tests, shutdown)."""
-        deadline = time.monotonic() + timeout
-        for thread in list(self.threads):
-            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def _project_id(payload: dict[str, Any]) -> int | None:
