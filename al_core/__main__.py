@@ -199,9 +199,11 @@ def _status(args: argparse.Namespace) -> int:
 
 def _prune(args: argparse.Namespace) -> int:
     db_url = app_settings.db_url()
-    pruned = prune_recorded(
-        _gateway(args), History(db_url), args.project, args.keep, keep_going=history_present(db_url)
-    )
+    present = history_present(db_url)
+    if not present():  # never recreate a deleted data folder (a detached pruner outliving its data)
+        print(f"Nothing pruned: the history database's folder is gone ({db_url}).")
+        return 0
+    pruned = prune_recorded(_gateway(args), History(db_url), args.project, args.keep, keep_going=present)
     print(f"Pruned {len(pruned)} version(s): {', '.join(pruned) or 'none'}")
     return 0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+from al_core.__main__ import main
 from al_core.errors import ConnectionFailed
 from al_core.labelstudio.records import Project
 from al_core.pruning import history_present, prune_after_run, prune_versions
@@ -62,3 +63,12 @@ def test_history_present_follows_the_sqlite_folder(tmp_path) -> None:
     shutil.rmtree(folder)
     assert not present()
     assert history_present("postgresql://user@host/db")()
+
+
+def test_the_prune_command_never_recreates_a_deleted_data_folder(tmp_path, monkeypatch, capsys) -> None:
+    gone = tmp_path / "deleted"
+    monkeypatch.setenv("AL_DATA_DIR", str(gone))
+    monkeypatch.delenv("AL_DB_URL", raising=False)
+    assert main(["prune", "--project", "1", "--url", "http://127.0.0.1:9", "--api-key", "k"]) == 0
+    assert "Nothing pruned: the history database's folder is gone" in capsys.readouterr().out
+    assert not gone.exists()
