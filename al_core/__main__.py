@@ -10,18 +10,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 from typing import Any
 
 from al_core import settings as app_settings
+from al_core.automation.registration import DEFAULT_EVERY
+from al_core.context import default_of
 from al_core.errors import ALError, ConfigError
 from al_core.iteration import IterationSettings, run_iteration
 from al_core.labelstudio.gateway import Gateway
-from al_core.learning.models import MODELS, default_model
-from al_core.learning.strategies import DEFAULT_STRATEGY, STRATEGIES
+from al_core.learning.models import MODELS
+from al_core.learning.strategies import STRATEGIES
+from al_core.pruning import history_present, prune_after_run, prune_recorded
 from al_core.store.history import History
-from al_core.store.versions import prune_versions, rollback
+from al_core.store.versions import rollback
 
 
 def _connection_args(p: argparse.ArgumentParser) -> None:
@@ -36,21 +38,31 @@ def _parser() -> argparse.ArgumentParser:
     it = sub.add_parser("iterate", help="run one active-learning iteration")
     _connection_args(it)
     it.add_argument("--project", type=int, required=True)
-    it.add_argument("--strategy", default=DEFAULT_STRATEGY, choices=STRATEGIES)
+    it.add_argument("--strategy", default=default_of("strategy"), choices=STRATEGIES)
     it.add_argument(
         "--model",
         choices=sorted(MODELS),
         help="default: $AL_MODEL, else minilm-logreg with the embedding extra installed, else tfidf-logreg",
     )
-    it.add_argument("--upload-top", type=int, default=1000, help="predictions for the K most wanted tasks; 0 = all")
+    it.add_argument(
+        "--upload-top",
+        type=int,
+        default=default_of("upload_top"),
+        help="predictions for the K most wanted tasks; 0 = all",
+    )
     it.add_argument(
         "--diversity",
         action=argparse.BooleanOptionalAction,
-        default=True,
+        default=default_of("diversity"),
         help="diversity-aware batch order (k-means round robin; the default)",
     )
-    it.add_argument("--eval-size", type=int, default=None, help="evaluation-set size (fixed at the first iteration)")
-    it.add_argument("--keep-versions", type=int, default=3)
+    it.add_argument(
+        "--eval-size",
+        type=int,
+        default=default_of("eval_size"),
+        help="evaluation-set size (fixed at the first iteration)",
+    )
+    it.add_argument("--keep-versions", type=int, default=default_of("keep_versions"))
     it.add_argument("--no-prune", action="store_true", help="do not prune old versions in the background")
     it.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -62,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     pr = sub.add_parser("prune", help="delete old versions' predictions (slow; normally run in the background)")
     _connection_args(pr)
     pr.add_argument("--project", type=int, required=True)
-    pr.add_argument("--keep", type=int, default=3)
+    pr.add_argument("--keep", type=int, default=default_of("keep_versions"))
 
     rb = sub.add_parser("rollback", help="switch the queue back to a kept model version")
     _connection_args(rb)
@@ -74,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     wh.add_argument("--host", default="127.0.0.1")
     wh.add_argument("--port", type=int, default=app_settings.WEBHOOK_PORT)
     wh.add_argument("--secret", default=None, help="shared secret (default: $AL_WEBHOOK_SECRET)")
-    wh.add_argument("--every", type=int, default=10, help="iterate after this many new annotations")
+    wh.add_argument("--every", type=int, default=DEFAULT_EVERY, help="iterate after this many new annotations")
     return parser
 
 
@@ -89,8 +101,9 @@ def _gateway(args: argparse.Namespace) -> Gateway:
 
 def _iterate(args: argparse.Namespace) -> int:
     gateway, history = _gateway(args), History(app_settings.db_url())
+    chosen = {"model": args.model} if args.model else {}  # else the settings' default (AL_MODEL, extras)
     settings = IterationSettings(
-        model=args.model or default_model(),
+        **chosen,
         strategy=args.strategy,
         upload_top=args.upload_top,
         diversity=args.diversity,
@@ -106,8 +119,8 @@ def _iterate(args: argparse.Namespace) -> int:
     result = run_iteration(
         gateway, history, args.project, settings, on_progress=progress, owner=f"the CLI (pid {os.getpid()})"
     )
-    if not args.no_prune:
-        _prune_in_background(gateway, args.project, args.keep_versions)
+    if not args.no_prune:  # the CLI exits now: a detached process prunes
+        prune_after_run(gateway, history, args.project, settings.keep_versions, outlive_process=True)
     if args.json:
         keys = ("model_version", "n_labeled", "n_unlabeled", "n_scored", "n_predictions", "metrics", "timings")
         out = {k: getattr(result, k) for k in keys}
@@ -123,25 +136,6 @@ def _iterate(args: argparse.Namespace) -> int:
         )
         print("timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items()))
     return 0
-
-
-def _prune_in_background(gateway: Gateway, project_id: int, keep: int) -> None:
-    conn = app_settings.default_connection()
-    env = {**os.environ, "LABEL_STUDIO_URL": gateway.url}
-    if conn and conn.url.rstrip("/") == gateway.url:
-        env["LABEL_STUDIO_API_KEY"] = conn.api_key
-    else:
-        return  # the key came from a flag: do not hand it to another process's environment implicitly
-    cmd = [sys.executable, "-m", "al_core", "prune", "--project", str(project_id), "--keep", str(keep)]
-    subprocess.Popen(
-        cmd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-        cwd=str(app_settings.PROJECT_ROOT),
-    )
 
 
 def status_payload(gateway: Gateway, history: History, project_id: int) -> dict[str, Any]:
@@ -204,7 +198,12 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _prune(args: argparse.Namespace) -> int:
-    pruned = prune_versions(_gateway(args), History(app_settings.db_url()), args.project, args.keep)
+    db_url = app_settings.db_url()
+    present = history_present(db_url)
+    if not present():  # never recreate a deleted data folder (a detached pruner outliving its data)
+        print(f"Nothing pruned: the history database's folder is gone ({db_url}).")
+        return 0
+    pruned = prune_recorded(_gateway(args), History(db_url), args.project, args.keep, keep_going=present)
     print(f"Pruned {len(pruned)} version(s): {', '.join(pruned) or 'none'}")
     return 0
 

@@ -3,55 +3,38 @@
 read tasks -> labels -> train -> evaluate -> score the whole pool -> query-strategy order -> upload the
 predictions the queue needs -> switch Label Studio's model version -> record. Every step is timed; a
 failure is recorded as failed and leaves Label Studio's ``model_version`` unchanged.
+
+This module owns the reading and writing: the project is read once, the history's earlier iterations
+once (``_earlier``), and the model and the pool's predictions are saved here; ``learning.scoring`` only
+computes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
-from al_core.errors import ALError, AuthenticationFailed, ConfigError, LabelStudioError, NotFound
+from al_core import settings as app_settings
+from al_core.context import IterationSettings, RunContext
+from al_core.errors import ALError, AuthenticationFailed, LabelStudioError, NotFound
 from al_core.labelstudio import labels
 from al_core.labelstudio.gateway import UNCERTAINTY_SAMPLING, Gateway
 from al_core.labelstudio.label_config import LabelSpec, parse_label_config, prediction_result
 from al_core.labelstudio.queue import QueuePlan, plan_queue
-from al_core.labelstudio.records import Task
+from al_core.labelstudio.records import Project, Task
 from al_core.labelstudio.task_cache import sync_tasks
 from al_core.labelstudio.task_data import task_text
-from al_core.learning import evaluation, models, strategies
+from al_core.learning import embeddings, evaluation, models, scoring
 from al_core.learning.memory import release_free_memory
-from al_core.learning.scoring import PoolData, Scored, cold_start, embed, train_and_score
+from al_core.learning.scoring import Before, PoolData, Scored
 from al_core.progress import Progress, StepTimer
 from al_core.store import versions
-from al_core.store.history import History, IterationRecord
+from al_core.store.history import History
 
-
-@dataclass(frozen=True)
-class IterationSettings:
-    """What one iteration does; every field has a sensible default."""
-
-    model: str = field(default_factory=models.default_model)
-    model_params: dict[str, Any] = field(default_factory=dict)
-    strategy: str = strategies.DEFAULT_STRATEGY
-    diversity: bool = True  # margin + diversity measured best with sentence embeddings (bench/README.md)
-    upload_top: int = 1000  # 0 = a prediction for every unlabeled task
-    eval_size: int | None = None  # None = about 10%, capped at 300
-    eval_every: int = 5  # one evaluation task in every five served
-    keep_versions: int = 3
-    random_state: int = 0
-    control: str | None = None
-    trigger: str = "manual"
-
-    def __post_init__(self) -> None:
-        strategies.check_strategy(self.strategy)
-        models.resolve_params(self.model, self.model_params)
-        if isinstance(self.upload_top, bool) or not isinstance(self.upload_top, int) or self.upload_top < 0:
-            raise ConfigError(f"The 'upload_top' parameter must be an int >= 0. Got {self.upload_top!r} instead.")
-        if self.eval_every < 1:
-            raise ConfigError(f"The 'eval_every' parameter must be an int >= 1. Got {self.eval_every!r} instead.")
+__all__ = ["IterationResult", "IterationSettings", "run_iteration", "version_name"]
 
 
 @dataclass(frozen=True)
@@ -79,6 +62,14 @@ class IterationResult:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class Earlier:
+    """What the history says about the project's earlier succeeded iterations, oldest first."""
+
+    versions: tuple[str, ...]
+    kappas: tuple[float | None, ...]
+
+
 def run_iteration(
     gateway: Gateway,
     history: History,
@@ -91,36 +82,54 @@ def run_iteration(
     """Run one iteration on a project and record it.
 
     Raises:
+        AuthenticationFailed, NotFound: the key or the project is wrong (nothing is recorded).
         IterationLocked: another iteration holds the project's run lock (nothing is recorded).
         ALError: the iteration failed; it is recorded as failed and the queue is unchanged.
     """
     settings = settings or IterationSettings()
-    try:  # a wrong key or project fails here, before anything is recorded for a project one cannot see
-        gateway.get_project(project_id)
-    except (AuthenticationFailed, NotFound):
-        raise
-    except LabelStudioError:
-        pass  # unreachable or failing server: the run below fails and is recorded as failed
+    project = _read_project(gateway, project_id)
     try:
         with history.run_lock(project_id, owner or settings.trigger) as lock:
-            return _run_recorded(gateway, history, project_id, settings, on_progress, lock.heartbeat)
+            timer = StepTimer(on_progress)
+
+            def context() -> RunContext:
+                if isinstance(project, LabelStudioError):
+                    raise project
+                return RunContext(gateway, history, project, settings, timer, lock.heartbeat)
+
+            return _run_recorded(history, project_id, settings, timer, context)
     finally:
         release_free_memory()  # the pool's arrays are garbage now: give their pages back (long-lived servers)
 
 
+def _read_project(gateway: Gateway, project_id: int) -> Project | LabelStudioError:
+    """The project, read once per iteration. A wrong key or project raises here, before anything is recorded
+    for a project one cannot see; a failing server is returned, for the recorded run to fail with."""
+    try:
+        return gateway.get_project(project_id)
+    except (AuthenticationFailed, NotFound):
+        raise
+    except LabelStudioError as err:
+        return err
+
+
 def _run_recorded(
-    gateway: Gateway,
     history: History,
     project_id: int,
     settings: IterationSettings,
-    on_progress: Progress | None,
-    heartbeat: Callable[[], None],
+    timer: StepTimer,
+    context: Callable[[], RunContext],
 ) -> IterationResult:
     """The iteration under its lock, recorded as started, then as succeeded or failed."""
-    record = history.start_iteration(project_id, None, _settings_json(settings), settings.trigger)
-    timer = StepTimer(on_progress)
+    record = history.start_iteration(project_id, None, settings.to_json(), settings.trigger)
+
+    def name(n_labeled: int) -> str:
+        version = version_name(record.number, n_labeled)
+        history.name_version(record.id, version)
+        return version
+
     try:
-        result = _iterate(gateway, history, project_id, settings, timer, heartbeat, lambda n: _name(history, record, n))
+        result = _iterate(context(), name)
     except ALError as err:
         history.finish_iteration(record.id, status="failed", error=str(err), timings=timer.timings)
         raise
@@ -144,42 +153,45 @@ def _run_recorded(
     return IterationResult(**{**result.to_json(), "timings": timings})
 
 
-def _name(history: History, record: IterationRecord, n_labeled: int) -> str:
+def version_name(number: int, n_labeled: int) -> str:
     """``al-0007-n350``: unique per project, sorts in order, says how many labels it learned from."""
-    version = f"{versions.VERSION_PREFIX}{record.number:04d}-n{n_labeled}"
-    history.name_version(record.id, version)
-    return version
+    return f"{versions.VERSION_PREFIX}{number:04d}-n{n_labeled}"
 
 
-def _settings_json(settings: IterationSettings) -> dict[str, Any]:
-    return asdict(settings)
+def _earlier(history: History, project_id: int) -> Earlier:
+    """The one read of stored iteration records in a run: the succeeded versions and their kappas."""
+    done = history.succeeded(project_id)
+    return Earlier(
+        versions=tuple(it.model_version for it in done),
+        kappas=tuple(it.uncertainty.get("kappa") for it in done),
+    )
 
 
-def _read(
-    gateway: Gateway, history: History, project_id: int, settings: IterationSettings, timer: StepTimer
-) -> PoolData:
+def _before(project_id: int, earlier: Earlier) -> Before:
+    """What scoring compares with: the latest earlier version that scored a pool (cold starts did not)."""
+    for version in reversed(earlier.versions):
+        pool = versions.load_pool_predictions(project_id, version)
+        if pool is not None:
+            return Before(pool.as_dict(), frozenset(pool.labeled_ids.tolist()), earlier.kappas)
+    return Before(kappas=earlier.kappas)
+
+
+def _read(ctx: RunContext) -> tuple[PoolData, dict[str, Any]]:
+    """The pool and the labels as Label Studio has them now, split into training and evaluation parts."""
+    project, timer = ctx.project, ctx.timer
     with timer.step("read", "Reading tasks and annotations from Label Studio"):
-        project = gateway.get_project(project_id)
-        spec = parse_label_config(project.label_config, settings.control)
+        spec = parse_label_config(project.label_config, ctx.settings.control)
         all_tasks, sync = sync_tasks(
-            gateway,
-            project_id,
+            ctx.gateway,
+            project.id,
             project.task_number,
             on_progress=lambda d, t: timer.report("read", d / max(t, 1), f"{d:,} of {t:,} tasks"),
         )
-        annotated = gateway.labeled_tasks(project_id)
+        annotated = ctx.gateway.labeled_tasks(project.id)
     with timer.step("labels", "Turning annotations into labels"):
         labeled_set = labels.from_annotations(annotated, spec)
         done_ids = {t.id for t in annotated if any(not a.was_cancelled for a in t.annotations)}
-        eval_ids = history.eval_set(project_id)
-        if not eval_ids and all_tasks:
-            size = (
-                settings.eval_size if settings.eval_size is not None else evaluation.default_eval_size(len(all_tasks))
-            )
-            history.save_eval_set(
-                project_id, evaluation.choose_eval_set([t.id for t in all_tasks], size, settings.random_state)
-            )
-            eval_ids = history.eval_set(project_id)
+        eval_ids = _eval_set(ctx, [t.id for t in all_tasks])
         eval_set = set(eval_ids)
         training = _subset(labeled_set, lambda tid: tid not in eval_set)
         eval_labeled = _subset(labeled_set, lambda tid: tid in eval_set)
@@ -198,7 +210,18 @@ def _read(
         "full_sync": sync.full,
     }
     pool_ids = np.array([t.id for t, _ in pool], dtype=np.int64)
-    return PoolData(spec, training, eval_labeled, pool_ids, [text for _, text in pool], eval_ids, counts)
+    return PoolData(spec, training, eval_labeled, pool_ids, [text for _, text in pool], eval_ids), counts
+
+
+def _eval_set(ctx: RunContext, task_ids: list[int]) -> tuple[int, ...]:
+    """The project's evaluation set, drawn and stored at its first iteration that sees tasks."""
+    eval_ids = ctx.history.eval_set(ctx.project_id)
+    if eval_ids or not task_ids:
+        return eval_ids
+    size = ctx.settings.eval_size
+    size = evaluation.default_eval_size(len(task_ids)) if size is None else size
+    ctx.history.save_eval_set(ctx.project_id, evaluation.choose_eval_set(task_ids, size, ctx.settings.random_state))
+    return ctx.history.eval_set(ctx.project_id)
 
 
 def _subset(ls: labels.LabeledSet, keep: Callable[[int], bool]) -> labels.LabeledSet:
@@ -227,72 +250,92 @@ def _pool(all_tasks: list[Task], done_ids: set[int], spec: LabelSpec) -> tuple[l
     return pool, missing
 
 
-def _iterate(
-    gateway: Gateway,
-    history: History,
-    project_id: int,
-    settings: IterationSettings,
-    timer: StepTimer,
-    heartbeat: Callable[[], None],
-    name: Callable[[int], str],
-) -> IterationResult:
-    data = _read(gateway, history, project_id, settings, timer)
-    heartbeat()
+def _embed(ctx: RunContext, data: PoolData) -> dict[str, int]:
+    """Sentence vectors of every task read, from the project's embedding cache where the text is unchanged.
+
+    Returns ``{"n_embedded", "n_embed_cached"}``; empty when the model does not embed. Afterwards fitting
+    and scoring embed nothing."""
+    model, params = ctx.settings.model, ctx.settings.model_params
+    if not models.uses_embeddings(model):
+        return {}
+    encoder = models.resolve_params(model, params)["encoder"]
+    ids = [*data.pool_ids.tolist(), *data.training.task_ids, *data.eval_labeled.task_ids]
+    texts = [*data.pool_texts, *data.training.texts, *data.eval_labeled.texts]
+    scope = f"{ctx.gateway.url.rstrip('/')}|project-{ctx.project_id}"
+    path = embeddings.cache_path(app_settings.cache_dir(), scope, encoder)
+    with ctx.timer.step("embed", f"Embedding {len(texts):,} texts with {encoder} (only new or changed ones)"):
+        done = embeddings.embed_tasks(
+            path,
+            ids,
+            texts,
+            encoder=encoder,
+            on_progress=lambda d, t: ctx.timer.report("embed", d / max(t, 1), f"{d:,} of {t:,} new or changed texts"),
+        )
+    return {"n_embedded": done.n_embedded, "n_embed_cached": done.n_cached}
+
+
+def _score(ctx: RunContext, data: PoolData, version: str) -> Scored:
+    """A cold start, or train and score; the model and the pool's predictions are kept for later versions."""
+    if len(data.training.classes) < 2:
+        return scoring.cold_start(data, ctx.settings.scoring, ctx.timer.step)
+    before = _before(ctx.project_id, _earlier(ctx.history, ctx.project_id))
+    scored = scoring.train_and_score(data, ctx.settings.scoring, before, ctx.timer.step)
+    # Timed as part of the strategy step: the chart of step timings has one bar per step of progress.STEPS.
+    with ctx.timer.step("strategy", f"Keeping {version}'s model and the pool's predictions"):
+        models.save_model(scored.model, versions.model_path(ctx.project_id, version))
+        labeled_ids = np.array(data.training.task_ids + data.eval_labeled.task_ids, dtype=np.int64)
+        pool = versions.PoolPredictions(data.pool_ids, scored.headlines, labeled_ids)
+        versions.save_pool_predictions(ctx.project_id, version, pool)
+    return scored
+
+
+def _iterate(ctx: RunContext, name: Callable[[int], str]) -> IterationResult:
+    data, counts = _read(ctx)
+    ctx.heartbeat()
     version = name(data.training.n)
-    embedded = embed(gateway.url, project_id, data, settings.model, settings.model_params, timer)
-    cold = len(data.training.classes) < 2
-    if cold:
-        scored = cold_start(data, settings.random_state, timer, settings.model)
-    else:
-        scored = train_and_score(project_id, version, data, settings, timer, history)
-    heartbeat()
+    embedded = _embed(ctx, data)
+    scored = _score(ctx, data, version)
+    ctx.heartbeat()
     plan = plan_queue(
         pool_ids=data.pool_ids,
         order=scored.order,
         eval_ids=data.eval_ids,
-        upload_top=settings.upload_top,
-        eval_every=settings.eval_every,
+        upload_top=ctx.settings.upload_top,
+        eval_every=ctx.settings.eval_every,
     )
-    n_predictions = _upload(gateway, project_id, version, data, scored, plan, timer)
-    heartbeat()
-    with timer.step("switch", f"Switching Label Studio's queue to {version}"):
+    n_predictions = _upload(ctx, version, data, scored, plan)
+    ctx.heartbeat()
+    with ctx.timer.step("switch", f"Switching Label Studio's queue to {version}"):
         if n_predictions:
-            gateway.set_model_version(project_id, version)
-            if gateway.get_project(project_id).sampling != UNCERTAINTY_SAMPLING:
-                gateway.set_sampling(project_id, UNCERTAINTY_SAMPLING)
+            ctx.gateway.set_model_version(ctx.project_id, version)
+            if ctx.project.sampling != UNCERTAINTY_SAMPLING:
+                ctx.gateway.set_sampling(ctx.project_id, UNCERTAINTY_SAMPLING)
     message = scored.message
     if not n_predictions:
         message += " Every task is labeled: nothing left to queue; import more tasks to continue."
-    counts = {
-        **data.counts,
-        **embedded,
-        "n_scored": int(scored.n_scored),
-        "n_predictions": n_predictions,
-        "cold_start": cold,
-    }
+    cold = scored.model is None
+    counts = {**counts, **embedded, "n_scored": scored.n_scored, "n_predictions": n_predictions, "cold_start": cold}
     return IterationResult(
-        project_id=project_id,
+        project_id=ctx.project_id,
         model_version=version,
         status="succeeded",
         message=message.strip(),
         n_labeled=data.training.n,
         n_unlabeled=len(data.pool_ids),
-        n_scored=int(scored.n_scored),
+        n_scored=scored.n_scored,
         n_predictions=n_predictions,
         n_eval=len(data.eval_ids),
         n_eval_labeled=data.eval_labeled.n,
         cold_start=cold,
         metrics=scored.metrics,
         uncertainty=scored.uncertainty,
-        timings=dict(timer.timings),
+        timings=dict(ctx.timer.timings),
         counts=counts,
         consider_stopping=bool(scored.uncertainty.get("consider_stopping", False)),
     )
 
 
-def _upload(
-    gateway: Gateway, project_id: int, version: str, data: PoolData, scored: Scored, plan: QueuePlan, timer: StepTimer
-) -> int:
+def _upload(ctx: RunContext, version: str, data: PoolData, scored: Scored, plan: QueuePlan) -> int:
     position = {int(tid): i for i, tid in enumerate(data.pool_ids.tolist())}
     predictions = []
     for task_id, score, is_eval in plan.uploads:
@@ -301,9 +344,9 @@ def _upload(
             # Evaluation tasks carry no pre-annotation: a shown model answer would anchor the person.
             result = prediction_result(data.spec, scored.predicted[position[task_id]])
         predictions.append({"task": task_id, "result": result, "score": float(score), "model_version": version})
-    with timer.step("upload", f"Uploading {len(predictions):,} predictions"):
-        return gateway.import_predictions(
-            project_id,
+    with ctx.timer.step("upload", f"Uploading {len(predictions):,} predictions"):
+        return ctx.gateway.import_predictions(
+            ctx.project_id,
             predictions,
-            on_progress=lambda d, t: timer.report("upload", d / max(t, 1), f"{d:,} of {t:,} predictions"),
+            on_progress=lambda d, t: ctx.timer.report("upload", d / max(t, 1), f"{d:,} of {t:,} predictions"),
         )

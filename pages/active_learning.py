@@ -6,12 +6,14 @@ from types import MappingProxyType
 
 import streamlit as st
 
+from al_core.context import default_of
 from al_core.errors import ALError, IterationLocked, LabelConfigError
 from al_core.iteration import IterationResult, IterationSettings, run_iteration
 from al_core.labelstudio.label_config import choices_controls
 from al_core.labelstudio.records import Project
 from al_core.learning import embeddings, evaluation, models, strategies
 from al_core.progress import STEPS
+from al_core.pruning import prune_after_run
 from al_core.store import versions
 from al_core.store.history import History, IterationRecord
 from ui import services, state, versions_panel
@@ -53,10 +55,11 @@ def settings_form(project: Project, eval_size_now: int, control: str | None) -> 
     left, right = st.columns(2)
     with left:
         choices = models.available_models()
+        default_model = default_of("model")
         model = st.selectbox(
             "Model (text representation + classifier)",
             choices,
-            index=choices.index(models.default_model()) if models.default_model() in choices else 0,
+            index=choices.index(default_model) if default_model in choices else 0,
             key=state.W_MODEL,
         )
         st.caption(models.MODELS[model].description)
@@ -70,14 +73,14 @@ def settings_form(project: Project, eval_size_now: int, control: str | None) -> 
         strategy = st.selectbox(
             "Query strategy",
             strategies.STRATEGIES,
-            index=strategies.STRATEGIES.index(strategies.DEFAULT_STRATEGY),
+            index=strategies.STRATEGIES.index(default_of("strategy")),
             format_func=lambda s: s.replace("_", " "),
             key=state.W_STRATEGY,
         )
         st.caption(STRATEGY_HELP.get(strategy, ""))
         diversity = st.checkbox(
             "Diversity-aware batch order",
-            value=True,
+            value=default_of("diversity"),
             key=state.W_DIVERSITY,
             help="Interleave clusters of similar texts so one batch does not ask about near-duplicates.",
         )
@@ -99,7 +102,7 @@ def settings_form(project: Project, eval_size_now: int, control: str | None) -> 
         upload_top = st.number_input(
             "Predictions to upload (the front of the queue)",
             min_value=1,
-            value=1000,
+            value=default_of("upload_top"),
             step=100,
             key=state.W_UPLOAD_TOP,
             disabled=upload_all,
@@ -237,7 +240,9 @@ if st.button("Run iteration", key=state.W_RUN, type="primary", icon=":material/p
     if result is not None:
         st.session_state[state.LAST_RESULT][project.id] = result
         # Old versions' predictions go in the background after a successful switch (Label Studio is slow).
-        services.start_prune(services.gateway(conn), hist, project.id, iteration_settings.keep_versions)
+        st.session_state[state.PRUNE_THREAD][project.id] = prune_after_run(
+            services.gateway(conn), hist, project.id, iteration_settings.keep_versions
+        )
         st.rerun()  # every part of the page (evaluation set, serving version, history) shows the new state
 last = st.session_state[state.LAST_RESULT].get(project.id)
 if last is not None:

@@ -7,6 +7,7 @@ import streamlit as st
 
 from al_core import settings
 from al_core.automation import registration as automation
+from al_core.context import default_of
 from al_core.errors import ALError
 from al_core.learning import models, strategies
 from ui import services
@@ -38,11 +39,11 @@ with left:
     with st.form("automation_settings"):
         every = st.number_input("Iterate after every N new annotations", 1, 10_000, current.every, key=W_EVERY)
         names = models.available_models()
-        chosen_model = current.settings.get("model", models.default_model())
+        chosen_model = current.settings.get("model", default_of("model"))
         model = st.selectbox(
             "Model", names, index=names.index(chosen_model) if chosen_model in names else 0, key=W_MODEL
         )
-        chosen_strategy = current.settings.get("strategy", strategies.DEFAULT_STRATEGY)
+        chosen_strategy = current.settings.get("strategy", default_of("strategy"))
         strategy = st.selectbox(
             "Query strategy",
             strategies.STRATEGIES,
@@ -53,7 +54,7 @@ with left:
             "Predictions to upload (0 = every unlabeled task)",
             0,
             1_000_000,
-            int(current.settings.get("upload_top", 1000)),
+            int(current.settings.get("upload_top", default_of("upload_top"))),
             key=W_TOP,
         )
         if st.form_submit_button("Save", key=W_SAVE):

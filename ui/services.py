@@ -7,7 +7,6 @@ Cached clients are shared by every session of this process and never mutated. A 
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 
 import streamlit as st
@@ -17,7 +16,6 @@ from al_core.automation import registration as automation
 from al_core.errors import ALError
 from al_core.labelstudio.gateway import Gateway, server_health
 from al_core.labelstudio.records import Project
-from al_core.store import versions
 from al_core.store.history import History
 from ui import state
 
@@ -192,11 +190,6 @@ def settle_project(available: list[Project]) -> str | None:
 
 
 # -- background work ----------------------------------------------------------------------------------
-def start_prune(gw: Gateway, hist: History, project_id: int, keep: int) -> threading.Thread:
-    """Prune old versions' predictions in a daemon thread; progress and failures go to the history."""
-    return versions.prune_in_background(gw, hist, project_id, keep)
-
-
 def automate_new_project(conn: Connected, project_id: int) -> str | None:
     """Under ``make run`` (local Label Studio + receiver), register the webhook of a project created here,
     so labeling alone makes new versions appear. Returns a note for the user, or None elsewhere."""

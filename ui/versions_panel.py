@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import streamlit as st
 
+from al_core.context import default_of
 from al_core.errors import ALError
-from al_core.iteration import IterationSettings
 from al_core.labelstudio.records import Project
+from al_core.pruning import prune_after_run
 from al_core.store import versions
 from al_core.store.history import History, IterationRecord
 from ui import services, state
 from ui.common import md, percent
 from ui.services import Connected
 
-KEEP_VERSIONS = IterationSettings().keep_versions
+KEEP_VERSIONS = default_of("keep_versions")
 
 
 def kept_versions(
@@ -57,7 +58,7 @@ def prune(conn: Connected, hist: History, project: Project, old: list[str]) -> N
         f"(the last {KEEP_VERSIONS} and the serving one are kept). Deleting takes about 63 ms per prediction."
     )
     if st.button("Prune old versions now", key=state.W_PRUNE, disabled=running or not old, icon=":material/delete:"):
-        threads[project.id] = services.start_prune(services.gateway(conn), hist, project.id, KEEP_VERSIONS)
+        threads[project.id] = prune_after_run(services.gateway(conn), hist, project.id, KEEP_VERSIONS)
         st.rerun()
     prune_progress(hist, project.id, running)
 

@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
@@ -24,14 +24,15 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from al_core import settings as app_settings
+from al_core.automation.registration import DEFAULT_EVERY, SECRET_HEADER
 from al_core.errors import ALError, ConfigError, IterationLocked
 from al_core.iteration import IterationSettings, run_iteration
 from al_core.labelstudio.gateway import Gateway
+from al_core.pruning import prune_after_run
 from al_core.store.history import History
-from al_core.store.versions import prune_in_background
+from al_core.validation import check_int
 
 log = logging.getLogger("al_core.automation.receiver")
-SECRET_HEADER = "X-AL-Secret"
 COUNTED_ACTIONS = {"ANNOTATION_CREATED", "ANNOTATION_UPDATED"}
 LOCK_RETRY_SECONDS = 2.0
 LOCK_RETRY_LIMIT = 900  # give up waiting for another run's lock after this many retries (30 min)
@@ -44,14 +45,13 @@ class Receiver:
     history: History
     gateway_factory: Callable[[], Gateway]
     secret: str
-    every: int = 10
+    every: int = DEFAULT_EVERY
     quiet_seconds: float = 5.0  # a burst is over when no annotation arrived for this long
     max_wait: float = 120.0  # ... or at the latest this long after the threshold was reached
     prune: bool = True  # prune old versions' predictions in the background after a successful run
     _last_seen: dict[int, float] = field(default_factory=dict)
     _running: set[int] = field(default_factory=set)
     _guard: threading.Lock = field(default_factory=threading.Lock)
-    threads: list[threading.Thread] = field(default_factory=list)
 
     def handle(self, payload: dict[str, Any]) -> dict[str, Any]:
         action = str(payload.get("action", ""))
@@ -81,7 +81,6 @@ class Receiver:
         thread = threading.Thread(
             target=self._run_loop, args=(project_id,), name=f"al-iterate-{project_id}", daemon=True
         )
-        self.threads.append(thread)
         thread.start()
 
     def _wait_quiet(self, project_id: int) -> None:
@@ -114,11 +113,11 @@ class Receiver:
         detail: dict[str, Any] = {"annotations": taken}
         ok = True
         try:
-            settings = _settings(stored)
+            settings = IterationSettings.from_json(stored, trigger="webhook")
             result = self._iterate_waiting_for_lock(project_id, settings)
             detail.update(outcome="succeeded", model_version=result.model_version, n_labeled=result.n_labeled)
             if self.prune:
-                prune_in_background(self.gateway_factory(), self.history, project_id, settings.keep_versions)
+                prune_after_run(self.gateway_factory(), self.history, project_id, settings.keep_versions)
         except ALError as err:
             # Those annotations still count: the next webhook call triggers a new attempt.
             self.history.count_back(project_id, taken)
@@ -139,12 +138,6 @@ class Receiver:
                 time.sleep(LOCK_RETRY_SECONDS)  # a manual run is on: ours follows it
         raise IterationLocked(f"Project {project_id} stayed locked by another run; automatic iteration given up.")
 
-    def wait_idle(self, timeout: float = 300) -> None:
-        """Wait for background runs (tests, shutdown)."""
-        deadline = time.monotonic() + timeout
-        for thread in list(self.threads):
-            thread.join(max(0.0, deadline - time.monotonic()))
-
 
 def _project_id(payload: dict[str, Any]) -> int | None:
     project = payload.get("project")
@@ -154,12 +147,6 @@ def _project_id(payload: dict[str, Any]) -> int | None:
         return int(project) if project is not None else None
     except (TypeError, ValueError):
         return None
-
-
-def _settings(stored: dict[str, Any]) -> IterationSettings:
-    known = {f.name for f in fields(IterationSettings)}
-    chosen = {k: v for k, v in (stored or {}).items() if k in known and k != "trigger"}
-    return IterationSettings(**chosen, trigger="webhook")
 
 
 def create_app(receiver: Receiver) -> Starlette:
@@ -191,8 +178,7 @@ def serve(args: argparse.Namespace) -> int:
     secret = args.secret or app_settings.webhook_secret()
     if not secret:
         raise ConfigError("No webhook secret: pass --secret or set AL_WEBHOOK_SECRET.")
-    if args.every < 1:
-        raise ConfigError(f"The '--every' parameter must be an int >= 1. Got {args.every} instead.")
+    check_int("--every", args.every, 1)
     conn = app_settings.default_connection(args.url, args.api_key)
     if conn is None:
         raise ConfigError(

@@ -6,12 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from al_core.automation.receiver import SECRET_HEADER
 from al_core.errors import ConfigError
 from al_core.labelstudio.gateway import Gateway, Webhook
 from al_core.store.history import Event, History
+from al_core.validation import check_int
 
-DEFAULT_EVERY = 10
+DEFAULT_EVERY = 10  # an automatic iteration after this many new annotations, until a project chooses its own
+SECRET_HEADER = "X-AL-Secret"  # the header carrying the shared secret of Label Studio's webhook calls
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,7 @@ def state(gateway: Gateway, history: History, project_id: int, receiver_url: str
 
 def save_settings(history: History, project_id: int, *, every: int, settings: dict[str, Any]) -> None:
     """N and the iteration settings (model, strategy, upload_top, ...) used by automatic runs."""
-    if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-        raise ConfigError(f"The 'every' parameter must be an int >= 1. Got {every!r} instead.")
+    check_int("every", every, 1)
     history.save_automation(project_id, every=every, settings=settings)
 
 

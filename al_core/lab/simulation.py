@@ -26,6 +26,7 @@ from sklearn.model_selection import train_test_split
 from al_core import settings
 from al_core.errors import ConfigError, NotEnoughData
 from al_core.learning import embeddings, evaluation, models, strategies
+from al_core.validation import check_int
 
 Progress = Callable[[int, int, str], None]  # (done, total, message)
 Point = tuple[int, float, float]  # (labels, test accuracy, test macro-F1)
@@ -61,9 +62,9 @@ def label_grid(n_train: int, budget: int, batch: int, start: int) -> list[int]:
 
 
 def _check(budget: int, batch: int, start: int, strategy: str | None = None) -> None:
-    for name, value, low in (("budget", budget, 2), ("batch", batch, 1), ("start", start, 2)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ConfigError(f"The '{name}' parameter must be an int in [{low}, inf). Got {value!r} instead.")
+    check_int("budget", budget, 2)
+    check_int("batch", batch, 1)
+    check_int("start", start, 2)
     if strategy is not None and strategy not in ALL_STRATEGIES:
         raise ConfigError(f"The 'strategy' parameter must be one of {list(ALL_STRATEGIES)}. Got {strategy!r} instead.")
 

@@ -19,6 +19,7 @@ from al_core.labelstudio import labels, uploads
 from al_core.labelstudio.gateway import Gateway
 from al_core.labelstudio.label_config import parse_label_config
 from al_core.learning import models
+from al_core.validation import check_int
 
 MIN_ROWS = 40  # a 25% test set, a 20-label random start and a few batches
 ROWS_PER_CLASS = 4  # the stratified test set (a quarter of the rows) needs one row per class
@@ -210,8 +211,7 @@ def plan(
     """
     if not strategy_names:
         raise ConfigError("Choose at least one strategy (random is the baseline the others are read against).")
-    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
-        raise ConfigError(f"The 'seeds' parameter must be an int in [1, inf). Got {seeds!r} instead.")
+    check_int("seeds", seeds, 1)
     for name in strategy_names:
         simulation.check_params(budget, batch, START, name)
     n_train = simulation.train_size(n_rows)

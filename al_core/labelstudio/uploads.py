@@ -26,6 +26,7 @@ import pandas as pd
 from al_core.errors import ConfigError, UploadError
 from al_core.labelstudio.upload_rows import PREVIEW_ROWS, csv_rows, open_rows
 from al_core.labelstudio.upload_text import Format, Source, text_stream
+from al_core.validation import check_int
 
 _DEDUP_BATCH = 1024  # rows checked for duplicates at once (vectorised)
 _EXACT_COUNT_MAX_BYTES = 5 << 20  # above this, preview_upload does not read the whole file to count rows
@@ -108,8 +109,7 @@ class TaskStream:
         chunk_size: int = 1000,
         keep_columns: bool = False,
     ) -> None:
-        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-            raise ConfigError(f"The 'chunk_size' parameter must be an int >= 1. Got {chunk_size!r} instead.")
+        check_int("chunk_size", chunk_size, 1)
         if not data_key or not isinstance(data_key, str):
             raise ConfigError(f"The 'data_key' parameter must be a non-empty string. Got {data_key!r} instead.")
         self._source, self._filename, self._text_column = source, filename, text_column

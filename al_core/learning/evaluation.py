@@ -19,15 +19,19 @@ from sklearn.model_selection import KFold, StratifiedKFold
 from al_core.errors import ConfigError, NotEnoughData
 from al_core.learning import models
 from al_core.learning.strategies import normalized_entropy, top_probability
+from al_core.validation import check_float, check_int
 
 _QUANTILES = {"p05": 0.05, "p25": 0.25, "p50": 0.50, "p75": 0.75, "p95": 0.95}
 _HISTOGRAM_BINS = 20
+# The stabilizing-predictions stopping rule: kappa between successive versions at or above STOP_KAPPA
+# for STOP_PATIENCE versions in a row (Bloodgood & Vijay-Shanker, 2009).
+STOP_KAPPA = 0.99
+STOP_PATIENCE = 3
 
 
 def default_eval_size(n_tasks: int) -> int:
     """About 10% of the tasks, at most 300, at least ``min(n_tasks, 20)``. Raises ConfigError if negative."""
-    if isinstance(n_tasks, bool) or not isinstance(n_tasks, (int, np.integer)) or n_tasks < 0:
-        raise ConfigError(f"The 'n_tasks' parameter must be an int in [0, inf). Got {n_tasks!r} instead.")
+    check_int("n_tasks", n_tasks, 0)
     return int(max(min(n_tasks, 20), min(300, (n_tasks + 5) // 10)))
 
 
@@ -42,8 +46,7 @@ def choose_eval_set(task_ids: Sequence[int], size: int | None = None, random_sta
         duplicates = sorted(task_id for task_id, count in Counter(ids).items() if count > 1)
         raise ConfigError(f"Task ids must be unique; repeated: {duplicates[:10]}.")
     size = default_eval_size(len(ids)) if size is None else size
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
-        raise ConfigError(f"The 'size' parameter must be an int in [0, inf). Got {size!r} instead.")
+    check_int("size", size, 0)
     if size > len(ids):
         raise NotEnoughData(f"Cannot draw {size} evaluation tasks from {len(ids)} tasks. Choose a size <= {len(ids)}.")
     picked = np.random.default_rng(random_state).choice(len(ids), size=int(size), replace=False)
@@ -175,8 +178,7 @@ def cross_val_accuracy(
     classes have two examples each (multi-label: fewer than 2 tasks, or a training fold with < 2 labels).
     Raises ConfigError for an unknown model, bad parameters or ``folds`` < 2.
     """
-    if isinstance(folds, bool) or not isinstance(folds, int) or folds < 2:
-        raise ConfigError(f"The 'folds' parameter must be an int in [2, inf). Got {folds!r} instead.")
+    check_int("folds", folds, 2)
     models.resolve_params(model_name, params)
     texts, labels = list(texts), list(labels)
     if len(texts) != len(labels):
@@ -295,15 +297,13 @@ def prediction_stability(previous: Mapping[int, Any], current: Mapping[int, Any]
     return changed, _kappa(before, after)
 
 
-def should_stop(kappas: Sequence[float | None], threshold: float = 0.99, patience: int = 3) -> bool:
+def should_stop(kappas: Sequence[float | None], threshold: float = STOP_KAPPA, patience: int = STOP_PATIENCE) -> bool:
     """Stabilizing-predictions stopping rule (Bloodgood & Vijay-Shanker, 2009).
 
     True when the last ``patience`` kappas (between successive model versions) are all known and
     >= ``threshold``. Raises ConfigError for ``patience`` < 1 or ``threshold`` outside [-1, 1].
     """
-    if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
-        raise ConfigError(f"The 'patience' parameter must be an int in [1, inf). Got {patience!r} instead.")
-    if not -1.0 <= threshold <= 1.0:
-        raise ConfigError(f"The 'threshold' parameter must be a float in [-1, 1]. Got {threshold!r} instead.")
+    check_int("patience", patience, 1)
+    check_float("threshold", threshold, -1, 1)
     recent = list(kappas)[-patience:]
     return len(recent) == patience and all(k is not None and k >= threshold for k in recent)

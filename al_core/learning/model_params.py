@@ -6,12 +6,12 @@ value raises ConfigError in scikit-learn's form: "The 'C' parameter must be a fl
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
 from al_core.errors import ConfigError
+from al_core.validation import check_float, check_int
 
 PARAM_DOCS: Mapping[str, str] = MappingProxyType(
     {
@@ -26,22 +26,11 @@ PARAM_DOCS: Mapping[str, str] = MappingProxyType(
 
 
 def _positive_float(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < float("inf"):
-        raise ConfigError(f"The '{name}' parameter must be a float in (0, inf). Got {value!r} instead.")
-    return float(value)
+    return check_float(name, value, 0, include_low=False)
 
 
 def _int_in(low: int, high: float, allow_none: bool = False) -> Callable[[str, Any], int | None]:
-    bounds = f"[{low}, {'inf)' if high == float('inf') else f'{high}]'}" + (" or None" if allow_none else "")
-
-    def check(name: str, value: Any) -> int | None:
-        if value is None and allow_none:
-            return None
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= value <= high:
-            raise ConfigError(f"The '{name}' parameter must be an int in {bounds}. Got {value!r} instead.")
-        return int(value)
-
-    return check
+    return lambda name, value: check_int(name, value, low, high, allow_none=allow_none)
 
 
 def _encoder(name: str, value: Any) -> str:

@@ -36,6 +36,7 @@ from al_core.errors import ConfigError, NotEnoughData
 from al_core.learning import embeddings
 from al_core.learning.calibrated_svc import CalibratedLinearSVC
 from al_core.learning.model_params import PARAM_DOCS, check_param
+from al_core.validation import check_int
 
 Labels = Sequence[str] | Sequence[tuple[str, ...]]
 _FILE_FORMAT = "al_core.models/1"  # a file format tag, not a module path: kept so older artifacts load
@@ -211,8 +212,7 @@ class FittedModel:
         Texts are processed ``chunk_size`` at a time to bound memory. Raises ConfigError on bad input.
         """
         texts = _check_texts(texts)
-        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-            raise ConfigError(f"The 'chunk_size' parameter must be an int in [1, inf). Got {chunk_size!r} instead.")
+        check_int("chunk_size", chunk_size, 1)
         parts = [np.zeros((0, len(self.classes)), dtype=np.float32)]
         with threadpool_limits(1):
             for start in range(0, len(texts), chunk_size):

@@ -1,37 +1,88 @@
 """Train, evaluate honestly and score the whole unlabeled pool (or pick a cold-start batch).
 
-Pure engine work between reading Label Studio and writing to it: no network calls here.
+Pure: labeled texts, the pool's texts and typed settings in, a typed ``Scored`` out. Nothing here reads
+the history, the network or a file, or writes one; the orchestration (``al_core.iteration``) saves the
+model and the pool's predictions, and hands in what the previous version predicted as ``Before``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 
-from al_core import settings as app_settings
-from al_core.labelstudio.label_config import LabelSpec
-from al_core.labelstudio.labels import LabeledSet
-from al_core.learning import embeddings, evaluation, models, strategies
-from al_core.progress import StepTimer
-from al_core.store import versions
-from al_core.store.history import History
+from al_core.learning import evaluation, models, strategies
 
-COLD_START_BATCH = 50
+Step = Callable[[str, str], AbstractContextManager[Any]]  # (step name, message): times a step (StepTimer.step)
+
+
+def no_step(_name: str, _message: str) -> AbstractContextManager[None]:
+    return nullcontext()
+
+
+@dataclass(frozen=True)
+class ScoringSettings:
+    """What scoring needs of an iteration's settings (``IterationSettings.scoring``)."""
+
+    model: str
+    model_params: Mapping[str, Any]
+    strategy: str
+    diversity: bool
+    random_state: int
+
+
+class LabelSetup(Protocol):
+    """What scoring needs of a labeling config: the class names, and whether a task takes several."""
+
+    @property
+    def labels(self) -> tuple[str, ...]: ...
+
+    @property
+    def multiple(self) -> bool: ...
+
+
+class Examples(Protocol):
+    """Labeled texts, aligned: one task id, text and label (a str, or a tuple of str) per example."""
+
+    @property
+    def task_ids(self) -> tuple[int, ...]: ...
+
+    @property
+    def texts(self) -> tuple[str, ...]: ...
+
+    @property
+    def labels(self) -> tuple[Any, ...]: ...
+
+    @property
+    def n(self) -> int: ...
+
+    @property
+    def classes(self) -> tuple[str, ...]: ...
 
 
 @dataclass(frozen=True)
 class PoolData:
-    """What one iteration read: the spec, training and evaluation labels, and the unlabeled pool."""
+    """What one iteration read: the label setup (a ``LabelSpec``), training and evaluation labels (``LabeledSet``s)
+    and the unlabeled pool. Typed by protocols, so learning code needs nothing from Label Studio's side."""
 
-    spec: LabelSpec
-    training: LabeledSet
-    eval_labeled: LabeledSet
+    spec: LabelSetup
+    training: Examples
+    eval_labeled: Examples
     pool_ids: np.ndarray
     pool_texts: list[str]
     eval_ids: tuple[int, ...]
-    counts: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Before:
+    """What the versions before this one left: the last scored pool's predictions and every kappa so far."""
+
+    predicted: Mapping[int, str] | None = None  # task id -> predicted label (``headline``); None: nothing scored
+    labeled_ids: frozenset[int] = frozenset()  # the tasks that version had labels for
+    kappas: tuple[float | None, ...] = ()  # per earlier succeeded version, oldest first
 
 
 @dataclass(frozen=True)
@@ -44,39 +95,29 @@ class Scored:
     metrics: dict[str, Any]
     uncertainty: dict[str, Any]
     message: str
+    model: models.FittedModel | None = field(default=None, repr=False)  # None at a cold start
+
+    @property
+    def headlines(self) -> tuple[str, ...]:
+        """The predicted labels as one string each (multi-label: joined with ``|``)."""
+        return tuple(headline(p) for p in self.predicted)
 
 
-def embed(server_url: str, project_id: int, data: PoolData, model: str, params: dict, timer: StepTimer) -> dict:
-    """Sentence vectors of every task read (pool, training and evaluation labels), from the project's
-    embedding cache where the text is unchanged. Returns counts ``{"n_embedded", "n_embed_cached"}``;
-    empty when ``model`` does not embed. Afterwards fitting and scoring embed nothing."""
-    if not models.uses_embeddings(model):
-        return {}
-    encoder = models.resolve_params(model, params)["encoder"]
-    ids = [*data.pool_ids.tolist(), *data.training.task_ids, *data.eval_labeled.task_ids]
-    texts = [*data.pool_texts, *data.training.texts, *data.eval_labeled.texts]
-    scope = f"{server_url.rstrip('/')}|project-{project_id}"
-    path = embeddings.cache_path(app_settings.cache_dir(), scope, encoder)
-    with timer.step("embed", f"Embedding {len(texts):,} texts with {encoder} (only new or changed ones)"):
-        done = embeddings.embed_tasks(
-            path,
-            ids,
-            texts,
-            encoder=encoder,
-            on_progress=lambda d, t: timer.report("embed", d / max(t, 1), f"{d:,} of {t:,} new or changed texts"),
-        )
-    return {"n_embedded": done.n_embedded, "n_embed_cached": done.n_cached}
+def headline(label: Any) -> str:
+    return label if isinstance(label, str) else "|".join(label)
 
 
-def cold_start(data: PoolData, random_state: int, timer: StepTimer, model: str = models.DEFAULT_MODEL) -> Scored:
+def cold_start(data: PoolData, settings: ScoringSettings, step: Step = no_step) -> Scored:
     """No model yet (fewer than two classes labeled): a diverse, typical first batch."""
-    with timer.step("strategy", "Cold start: choosing a diverse first batch"):
+    with step("strategy", "Cold start: choosing a diverse first batch"):
         n = len(data.pool_texts)
         order = np.zeros(0, dtype=np.intp)
         if n:
-            features = models.vectorize_for_diversity(data.pool_texts, random_state=random_state, model=model)
+            features = models.vectorize_for_diversity(
+                data.pool_texts, random_state=settings.random_state, model=settings.model
+            )
             order = strategies.cold_start_order(
-                features, batch_size=min(COLD_START_BATCH, n), random_state=random_state
+                features, batch_size=min(strategies.COLD_START_BATCH, n), random_state=settings.random_state
             )
     seen = ", ".join(data.training.classes) or "none"
     message = (
@@ -87,46 +128,27 @@ def cold_start(data: PoolData, random_state: int, timer: StepTimer, model: str =
     return Scored(order, ("",) * n, 0, {}, {}, message)
 
 
-def _predicted_labels(proba: np.ndarray, classes: tuple[str, ...], multi_label: bool) -> tuple[Any, ...]:
-    if not multi_label:
-        return tuple(classes[i] for i in np.argmax(proba, axis=1)) if len(proba) else ()
-    chosen = proba >= 0.5
-    chosen[np.arange(proba.shape[0]), np.argmax(proba, axis=1)] = True
-    return tuple(tuple(c for c, keep in zip(classes, row, strict=True) if keep) for row in chosen)
-
-
-def _headline(label: Any) -> str:
-    return label if isinstance(label, str) else "|".join(label)
-
-
-def train_and_score(
-    project_id: int,
-    version: str,
-    data: PoolData,
-    settings: Any,
-    timer: StepTimer,
-    history: History,
-) -> Scored:
+def train_and_score(data: PoolData, settings: ScoringSettings, before: Before, step: Step = no_step) -> Scored:
     """Fit the model, measure it on the evaluation set, score every unlabeled task and order the pool."""
     multi = data.spec.multiple
-    with timer.step("train", f"Training {settings.model} on {data.training.n:,} labels"):
+    with step("train", f"Training {settings.model} on {data.training.n:,} labels"):
         model = models.fit_model(
             settings.model,
             data.training.texts,
             data.training.labels,
-            params=settings.model_params,
+            params=dict(settings.model_params),
             multi_label=multi,
             random_state=settings.random_state,
         )
-        models.save_model(model, versions.model_path(project_id, version))
-    with timer.step("evaluate", f"Evaluating on {data.eval_labeled.n:,} evaluation-set labels"):
+    with step("evaluate", f"Evaluating on {data.eval_labeled.n:,} evaluation-set labels"):
         metrics = _metrics(model, data, settings)
-    with timer.step("score", f"Scoring {len(data.pool_texts):,} unlabeled tasks"):
+        metrics["live_agreement"], metrics["n_live"] = _live_agreement(data, before)
+    with step("score", f"Scoring {len(data.pool_texts):,} unlabeled tasks"):
         proba = (
             model.predict_proba(data.pool_texts) if data.pool_texts else np.zeros((0, len(model.classes)), np.float32)
         )
         predicted = _predicted_labels(proba, model.classes, multi)
-    with timer.step("strategy", f"Ordering the pool by {settings.strategy}"):
+    with step("strategy", f"Ordering the pool by {settings.strategy}"):
         info = strategies.informativeness(
             settings.strategy, proba, multi_label=multi, random_state=settings.random_state
         )
@@ -136,18 +158,25 @@ def train_and_score(
             )
         else:
             order = np.argsort(-info, kind="stable")
-        uncertainty = _uncertainty(project_id, version, data, info, proba, predicted, multi, history)
-        metrics["live_agreement"], metrics["n_live"] = _live_agreement(project_id, data, history)
-    n_eval = data.eval_labeled.n
+        uncertainty = _uncertainty(data, info, proba, predicted, multi, before)
     acc = metrics.get("accuracy")
+    n_eval = data.eval_labeled.n
     shown = (
         f"{acc:.1%} accuracy on {n_eval} evaluation-set labels" if acc is not None else "no evaluation-set labels yet"
     )
     message = f"Trained {settings.model} on {data.training.n:,} labels: {shown}."
-    return Scored(order, predicted, len(info), metrics, uncertainty, message)
+    return Scored(order, predicted, len(info), metrics, uncertainty, message, model)
 
 
-def _metrics(model: models.FittedModel, data: PoolData, settings: Any) -> dict[str, Any]:
+def _predicted_labels(proba: np.ndarray, classes: tuple[str, ...], multi_label: bool) -> tuple[Any, ...]:
+    if not multi_label:
+        return tuple(classes[i] for i in np.argmax(proba, axis=1)) if len(proba) else ()
+    chosen = proba >= 0.5
+    chosen[np.arange(proba.shape[0]), np.argmax(proba, axis=1)] = True
+    return tuple(tuple(c for c, keep in zip(classes, row, strict=True) if keep) for row in chosen)
+
+
+def _metrics(model: models.FittedModel, data: PoolData, settings: ScoringSettings) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if data.eval_labeled.n:
         predicted = model.predict(list(data.eval_labeled.texts))
@@ -160,7 +189,7 @@ def _metrics(model: models.FittedModel, data: PoolData, settings: Any) -> dict[s
         settings.model,
         list(data.training.texts),
         list(data.training.labels),
-        params=settings.model_params,
+        params=dict(settings.model_params),
         multi_label=data.spec.multiple,
         random_state=settings.random_state,
     )
@@ -176,58 +205,41 @@ def _class_counts(labels: tuple[Any, ...]) -> dict[str, int]:
     return counts
 
 
-def _previous_pool(project_id: int, history: History) -> versions.PoolPredictions | None:
-    done = history.succeeded(project_id)
-    for record in reversed(done):
-        pool = versions.load_pool_predictions(project_id, record.model_version)
-        if pool is not None:
-            return pool
-    return None
-
-
 def _uncertainty(
-    project_id: int,
-    version: str,
     data: PoolData,
     info: np.ndarray,
     proba: np.ndarray,
     predicted: tuple[Any, ...],
     multi: bool,
-    history: History,
+    before: Before,
 ) -> dict[str, Any]:
     summary = evaluation.summarize_uncertainty(info, proba, multi_label=multi).to_dict() if len(info) else {}
-    heads = tuple(_headline(p) for p in predicted)
-    previous = _previous_pool(project_id, history)
+    heads = tuple(headline(p) for p in predicted)
     changed, kappa = (None, None)
-    if previous is not None:
+    if before.predicted is not None:
         changed, kappa = evaluation.prediction_stability(
-            previous.as_dict(), dict(zip(data.pool_ids.tolist(), heads, strict=True))
+            before.predicted, dict(zip(data.pool_ids.tolist(), heads, strict=True))
         )
-    earlier = [it.uncertainty.get("kappa") for it in history.succeeded(project_id)]
     summary.update(
         changed_share=changed,
         kappa=kappa,
-        consider_stopping=evaluation.should_stop([*earlier, kappa]) if kappa is not None else False,
+        consider_stopping=evaluation.should_stop([*before.kappas, kappa]) if kappa is not None else False,
         predicted_class_counts=_class_counts(heads),
     )
-    labeled_ids = np.array(data.training.task_ids + data.eval_labeled.task_ids, dtype=np.int64)
-    versions.save_pool_predictions(project_id, version, versions.PoolPredictions(data.pool_ids, heads, labeled_ids))
     return summary
 
 
-def _live_agreement(project_id: int, data: PoolData, history: History) -> tuple[float | None, int]:
+def _live_agreement(data: PoolData, before: Before) -> tuple[float | None, int]:
     """How often the previous version's prediction matched the person, on tasks labeled since then."""
-    previous = _previous_pool(project_id, history)
-    if previous is None:
+    if before.predicted is None:
         return None, 0
-    known = set(previous.labeled_ids.tolist())
     human = {
-        tid: _headline(label)
+        tid: headline(label)
         for tid, label in zip(
             data.training.task_ids + data.eval_labeled.task_ids,
             data.training.labels + data.eval_labeled.labels,
             strict=True,
         )
-        if tid not in known
+        if tid not in before.labeled_ids
     }
-    return evaluation.agreement(previous.as_dict(), human)
+    return evaluation.agreement(before.predicted, human)

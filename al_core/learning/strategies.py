@@ -27,10 +27,12 @@ from sklearn.preprocessing import normalize
 from threadpoolctl import threadpool_limits
 
 from al_core.errors import ConfigError
+from al_core.validation import check_int
 
 StrategyName = Literal["random", "least_confidence", "margin", "entropy"]
 STRATEGIES: tuple[str, ...] = get_args(StrategyName)
 DEFAULT_STRATEGY: StrategyName = "margin"
+COLD_START_BATCH = 50  # the diverse first batch a cold start puts at the front of the queue
 
 _MAX_SVD_COMPONENTS = 100
 _MAX_CLUSTERS = 20
@@ -160,12 +162,6 @@ def informativeness(
     return measures[name](proba, multi_label=multi_label)
 
 
-def _check_positive_int(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ConfigError(f"The '{name}' parameter must be an int in [1, inf). Got {value!r} instead.")
-    return int(value)
-
-
 def _reduce(features, random_state: int | None) -> np.ndarray:
     """Dense, L2-normalized rows: TruncatedSVD down to <= 100 components when there are more features."""
     n_samples, n_features = features.shape
@@ -225,10 +221,10 @@ def diverse_order(
     info = np.asarray(info, dtype=np.float64)
     if info.ndim != 1:
         raise ConfigError(f"'info' must be a 1-D array. Got shape {info.shape} instead.")
-    batch_size = _check_positive_int(batch_size, "batch_size")
-    candidates_factor = _check_positive_int(candidates_factor, "candidates_factor")
+    batch_size = check_int("batch_size", batch_size, 1)
+    candidates_factor = check_int("candidates_factor", candidates_factor, 1)
     if n_clusters is not None:
-        n_clusters = _check_positive_int(n_clusters, "n_clusters")
+        n_clusters = check_int("n_clusters", n_clusters, 1)
     features = _check_features(features, info.shape[0])
     by_info = np.argsort(-info, kind="stable")
     n_candidates = min(info.shape[0], candidates_factor * batch_size)
@@ -262,7 +258,7 @@ def cold_start_order(features, *, batch_size: int, random_state: int | None = No
     closest to each centroid comes first, biggest cluster first; all other tasks follow in a random order
     fixed by ``random_state``. Returns a permutation of ``range(n)``. Raises ConfigError on bad input.
     """
-    batch_size = _check_positive_int(batch_size, "batch_size")
+    batch_size = check_int("batch_size", batch_size, 1)
     n = features.shape[0] if hasattr(features, "shape") else len(features)
     features = _check_features(features, n)
     rng = np.random.default_rng(random_state)

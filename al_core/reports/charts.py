@@ -16,12 +16,12 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from al_core.learning.evaluation import STOP_KAPPA, STOP_PATIENCE
 from al_core.progress import STEPS
 from al_core.reports.chart_style import AMBER, BLUE, GREEN, GREY, PINK, TEAL, empty_figure, escape, pct, titled
 from al_core.reports.record_values import as_count, as_number, stored, stored_number, succeeded_versions
 from al_core.store.history import IterationRecord
 
-STOP_KAPPA = 0.99  # the threshold of evaluation.should_stop (3 versions in a row at or above it)
 MAX_PER_VERSION = 30  # charts with one box or bar per version show the latest this many
 STEP_ORDER = STEPS
 _STEP_COLOURS = ("#4f46e5", "#a5b4fc", "#7c3aed", "#0d9488", "#5eead4", "#d97706", "#fcd34d", "#db2777", "#6b7280",
@@ -158,7 +158,7 @@ def uncertainty_histogram(record: IterationRecord | None) -> go.Figure:
 
 
 def stopping_signals(records: Sequence[IterationRecord]) -> go.Figure:
-    """Mean normalized entropy and Cohen's kappa between successive versions vs labels, with the 0.99 line."""
+    """Mean normalized entropy and Cohen's kappa between successive versions vs labels, with the stopping line."""
     title = "Stopping signals: is the model still changing its mind?"
     done = succeeded_versions(records)
     entropy = [(r, v) for r in done if (v := stored_number(r, "uncertainty", "mean_normalized_entropy")) is not None]
@@ -212,8 +212,8 @@ def stopping_signals(records: Sequence[IterationRecord]) -> go.Figure:
     fig.update_yaxes(title="Kappa and entropy", range=[low, 1.06])
     note = (
         "Kappa compares each version's predictions for the unlabeled pool with the previous version's. "
-        "When it stays above 0.99 for 3 versions and entropy flattens, more labels barely change the "
-        "model: consider stopping (check the weakest classes first)."
+        f"When it stays above {STOP_KAPPA} for {STOP_PATIENCE} versions and entropy flattens, more labels barely "
+        "change the model: consider stopping (check the weakest classes first)."
     )
     return titled(fig, title, note)
 

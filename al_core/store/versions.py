@@ -1,26 +1,21 @@
-"""Model versions: where their artifacts live, their pool predictions, rollback and background pruning.
+"""Model versions: where their artifacts live, their pool predictions, which ones to prune, and rollback.
 
-Deleting predictions in Label Studio is slow (~63 ms per prediction), so old versions are pruned after
-a successful switch, in the background, one version at a time, recording progress in the history;
-a crashed pruner simply resumes (what to delete is derived from Label Studio and the history).
+The pruning itself (slow, in the background after a run) is ``al_core.pruning``.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from al_core import settings
-from al_core.errors import ALError, NotFound
+from al_core.errors import NotFound
 from al_core.labelstudio.gateway import Gateway
 from al_core.store.history import History
 
 VERSION_PREFIX = "al-"
-log = logging.getLogger(__name__)
 
 
 def version_dir(project_id: int, version: str) -> Path:
@@ -70,36 +65,6 @@ def versions_to_prune(gateway: Gateway, history: History, project_id: int, keep:
     kept = {it.model_version for it in history.succeeded(project_id)[-max(keep, 1) :]}
     present = gateway.model_versions(project_id)
     return sorted(v for v in present if v.startswith(VERSION_PREFIX) and v != current and v not in kept)
-
-
-def prune_versions(gateway: Gateway, history: History, project_id: int, keep: int = 3) -> list[str]:
-    """Delete old versions' predictions one version at a time (slow; run it in the background)."""
-    pruned = []
-    for version in versions_to_prune(gateway, history, project_id, keep):
-        history.set_predictions_state(project_id, version, "pruning")
-        history.add_event(project_id, "prune", {"version": version, "state": "started"})
-        gateway.delete_model_version(project_id, version)
-        history.set_predictions_state(project_id, version, "pruned")
-        history.add_event(project_id, "prune", {"version": version, "state": "done"})
-        pruned.append(version)
-    return pruned
-
-
-def prune_in_background(gateway: Gateway, history: History, project_id: int, keep: int = 3) -> threading.Thread:
-    """Prune in a daemon thread after a successful switch; progress and failures go to the history."""
-
-    def work() -> None:
-        try:
-            prune_versions(gateway, history, project_id, keep)
-        except ALError as err:
-            try:
-                history.add_event(project_id, "prune", {"state": "failed", "error": str(err)})
-            except ALError:
-                log.warning("Pruning project %s failed and could not be recorded: %s", project_id, err)
-
-    thread = threading.Thread(target=work, name=f"prune-project-{project_id}", daemon=True)
-    thread.start()
-    return thread
 
 
 def rollback(gateway: Gateway, history: History, project_id: int, version: str, *, who: str = "") -> None:

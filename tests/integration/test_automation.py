@@ -29,7 +29,7 @@ def test_register_state_and_remove(gateway: Gateway, unique_title: str) -> None:
 
 
 def test_bad_settings_are_refused() -> None:
-    with pytest.raises(ConfigError, match="'every' parameter must be an int >= 1. Got 0"):
+    with pytest.raises(ConfigError, match=r"'every' parameter must be an int in \[1, inf\). Got 0"):
         automation.save_settings(History(db_url()), 1, every=0, settings={})
     with pytest.raises(ConfigError, match="No webhook secret"):
         automation.register(None, 1, URL, "")  # type: ignore[arg-type]

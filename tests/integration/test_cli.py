@@ -6,10 +6,12 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 from al_core.lab.sample import GoldAnnotator, create_sample_project, sample_gold
 from al_core.labelstudio.gateway import Gateway
-from al_core.settings import PROJECT_ROOT
+from al_core.settings import PROJECT_ROOT, db_url
+from al_core.store.history import History
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -61,3 +63,24 @@ def test_failures_are_one_line_without_traceback(label_studio) -> None:
     assert unreachable.returncode == 1 and "Cannot reach Label Studio" in unreachable.stderr
     missing = _cli("status", "--project", "1")
     assert missing.returncode == 1 and "No Label Studio configured" in missing.stderr
+
+
+def test_iterate_prunes_old_versions_in_a_detached_process(label_studio, gateway: Gateway) -> None:
+    project = create_sample_project(gateway, "cli prune test")
+    GoldAnnotator(gateway, project.id, sample_gold().get).label(30)
+    env = {"LABEL_STUDIO_URL": label_studio.url, "LABEL_STUDIO_API_KEY": label_studio.api_key}
+    args = ("iterate", "--project", str(project.id), "--upload-top", "20", "--keep-versions", "1", "--json")
+    first = json.loads(_cli(*args, "--no-prune", env=env).stdout)["model_version"]
+    second = _cli(*args, env=env)  # returns at once; the detached pruner removes the first version
+    assert second.returncode == 0, second.stderr
+    history = History(db_url())
+
+    def pruned() -> bool:
+        return any(e.detail == {"version": first, "state": "done"} for e in history.events(project.id, "prune"))
+
+    deadline = time.monotonic() + 120
+    while not pruned() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert pruned(), history.events(project.id, "prune")
+    assert first not in gateway.model_versions(project.id)
+    assert json.loads(second.stdout)["model_version"] in gateway.model_versions(project.id)

@@ -14,9 +14,9 @@ from al_core.errors import ConnectionFailed, HistoryUnavailable, IterationLocked
 from al_core.iteration import IterationSettings, run_iteration
 from al_core.lab.sample import GoldAnnotator, create_sample_project, sample_gold
 from al_core.labelstudio.gateway import Gateway
+from al_core.pruning import prune_versions
 from al_core.settings import db_url
 from al_core.store.history import History, LockRow
-from al_core.store.versions import prune_versions
 from tests.faultproxy import FaultProxy
 
 

@@ -149,3 +149,32 @@ def test_repeat_iterations_download_only_changed_tasks(played) -> None:
     for r in results[1:]:
         assert r.counts["full_sync"] is False
         assert r.counts["tasks_fetched"] == 45  # exactly the tasks annotated since the previous iteration
+
+
+class CountingGateway(Gateway):
+    def __init__(self, url: str, api_key: str) -> None:
+        super().__init__(url, api_key)
+        self.project_reads = 0
+
+    def get_project(self, project_id: int):
+        self.project_reads += 1
+        return super().get_project(project_id)
+
+
+class CountingHistory(History):
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.iteration_reads = 0
+
+    def iterations(self, project_id: int):
+        self.iteration_reads += 1
+        return super().iterations(project_id)
+
+
+def test_an_iteration_reads_the_project_and_the_earlier_iterations_once(played, label_studio) -> None:
+    project, _, _, _ = played
+    gateway, history = CountingGateway(label_studio.url, label_studio.api_key), CountingHistory(db_url())
+    result = run_iteration(gateway, history, project.id, IterationSettings(upload_top=20, diversity=False))
+    assert not result.cold_start and result.uncertainty["kappa"] is not None  # it compared with the previous version
+    assert gateway.project_reads == 1
+    assert history.iteration_reads == 1

@@ -177,7 +177,7 @@ def test_malformed_jsonl_names_the_line():
 
 
 def test_bad_parameters_and_second_iteration():
-    with pytest.raises(ConfigError, match=r"'chunk_size' parameter must be an int >= 1. Got 0 instead"):
+    with pytest.raises(ConfigError, match=r"'chunk_size' parameter must be an int in \[1, inf\). Got 0 instead"):
         iter_task_chunks(io.BytesIO(b"text\na\n"), "x.csv", text_column="text", chunk_size=0)
     stream = iter_task_chunks(io.BytesIO(b"text\na\n"), "x.csv", text_column="text")
     list(stream)
