@@ -117,7 +117,7 @@ def _run_recorded(
 ) -> IterationResult:
     """The iteration under its lock, recorded as started, then as succeeded or failed."""
     record = history.start_iteration(project_id, None, _settings_json(settings), settings.trigger)
-    timer = StepTimer(on_progress)
+    timer = StepTimer(history.step_recorder(record.id, on_progress))
     try:
         result = _iterate(gateway, history, project_id, settings, timer, heartbeat, lambda n: _name(history, record, n))
     except ALError as err:
@@ -195,6 +195,7 @@ def _read(
         "ground_truth_used": labeled_set.ground_truth_used,
         "tasks_fetched": sync.fetched,
         "full_sync": sync.full,
+        "multi_label": spec.multiple,
     }
     pool_ids = np.array([t.id for t, _ in pool], dtype=np.int64)
     return PoolData(spec, training, eval_labeled, pool_ids, [text for _, text in pool], eval_ids, counts)

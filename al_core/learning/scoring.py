@@ -203,7 +203,7 @@ def _uncertainty(
         changed, kappa = evaluation.prediction_stability(
             previous.as_dict(), dict(zip(data.pool_ids.tolist(), heads, strict=True))
         )
-    earlier = [it.uncertainty.get("kappa") for it in history.succeeded(project_id)]
+    earlier = [it.uncertainty.kappa for it in history.succeeded(project_id)]
     summary.update(
         changed_share=changed,
         kappa=kappa,
