@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from al_core import settings
-from al_core.automation.registration import registration as automation
+from al_core.automation import registration as automation
 from al_core.errors import ALError
 from al_core.learning import models, strategies
 from ui import services

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from al_core import settings
-from al_core.automation.registration import registration as automation
+from al_core.automation import registration as automation
 from al_core.errors import ALError
 from al_core.labelstudio.gateway import Gateway, server_health
 from al_core.labelstudio.records import Project

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from al_core.automation.registration import registration as automation
+from al_core.automation import registration as automation
 from al_core.errors import ConfigError
 from al_core.labelstudio.gateway import WEBHOOK_ACTIONS, Gateway
 from al_core.labelstudio.label_config import TEMPLATES

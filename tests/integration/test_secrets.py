@@ -11,7 +11,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from al_core.automation.registration import registration as automation
+from al_core.automation import registration as automation
 from al_core.errors import ALError
 from al_core.lab.sample import GoldAnnotator, create_sample_project, sample_gold
 from al_core.labelstudio.gateway import Gateway
