@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from al_core.errors import HistoryUnavailable, IterationLocked
 from al_core.progress import Progress
 from al_core.store import schema
-from al_core.store.records import IterationRecord, StoredSettings
+from al_core.store.records import AutomationRecord, IterationRecord, LockHolder, StoredSettings
 from al_core.store.rows import AutomationRow, EvalTaskRow, EventRow, IterationRow, LockRow, utcnow
 
 STALE_LOCK_AFTER = timedelta(minutes=15)  # no heartbeat for this long: the holder is gone
@@ -198,9 +198,13 @@ class History:
             return [Event(r.project_id, r.at, r.kind, r.detail) for r in rows]
 
     # -- automation --------------------------------------------------------------------------------
-    def automation(self, project_id: int) -> AutomationRow | None:
+    def automation(self, project_id: int) -> AutomationRecord | None:
+        """The project's automation settings and counter, or None when automation was never set up."""
         with self._session() as s:
-            return s.get(AutomationRow, project_id)
+            row = s.get(AutomationRow, project_id)
+            if row is None:
+                return None
+            return AutomationRecord(row.project_id, row.every, dict(row.settings or {}), row.counted or 0)
 
     def save_automation(self, project_id: int, *, every: int, settings: dict[str, Any]) -> None:
         with self._session() as s:
@@ -273,9 +277,12 @@ class History:
                     s.execute(delete(LockRow).where(LockRow.project_id == project_id, LockRow.pid == holder.pid))
         raise IterationLocked(f"Could not take the run lock of project {project_id}; try again.")
 
-    def lock_holder(self, project_id: int) -> LockRow | None:
+    def lock_holder(self, project_id: int) -> LockHolder | None:
         with self._session() as s:
-            return s.get(LockRow, project_id)
+            row = s.get(LockRow, project_id)
+            if row is None:
+                return None
+            return LockHolder(row.project_id, row.owner, row.host, row.pid, row.acquired_at, row.heartbeat_at)
 
 
 class RunLock:
@@ -293,7 +300,7 @@ class RunLock:
             s.execute(delete(LockRow).where(LockRow.project_id == self.project_id, LockRow.pid == self._pid))
 
 
-def _is_stale(holder: LockRow, host: str) -> bool:
+def _is_stale(holder: LockHolder, host: str) -> bool:
     if utcnow() - holder.heartbeat_at > STALE_LOCK_AFTER:
         return True
     if holder.host == host and holder.pid != os.getpid():

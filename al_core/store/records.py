@@ -350,3 +350,27 @@ _PLAIN_COLUMNS = (
 def succeeded_versions(records: Sequence[IterationRecord]) -> list[IterationRecord]:
     """The succeeded iterations, oldest first (the only ones the charts plot)."""
     return sorted((r for r in records if r.status == "succeeded"), key=lambda r: r.number)
+
+
+@dataclass(frozen=True)
+class AutomationRecord:
+    """A project's automatic-iteration settings: retrain every ``every`` new annotations with ``settings``
+    (``IterationSettings`` fields as a dict); ``counted`` annotations have arrived since the last run started."""
+
+    project_id: int
+    every: int
+    settings: Mapping[str, Any]
+    counted: int
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    """Who holds a project's run lock: ``owner`` (who started the run), its host and process, since when (UTC)
+    and its last heartbeat (UTC; a lock without one for 15 minutes is stale)."""
+
+    project_id: int
+    owner: str
+    host: str
+    pid: int
+    acquired_at: datetime
+    heartbeat_at: datetime
