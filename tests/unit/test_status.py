@@ -44,6 +44,17 @@ def test_status_payload_of_a_running_and_a_failed_iteration(history: History) ->
     assert failed["n_labeled"] is None and failed["metrics"] == {}
     assert running["status"] == "running" and running["n_labeled"] is None and running["step"] == "read"
     assert running["state"].startswith("running since") and running["finished_at"] is None
+    assert payload["automation"] == {
+        "every": None,
+        "counted_since_last_version": 0,
+        "settings": {},
+        "last_trigger": None,
+    }
+    history.save_automation(1, every=5, settings={"strategy": "entropy"})
+    history.count_annotation(1, 42, default_every=10)
+    automation = status_payload(FakeGateway(), history, 1)["automation"]  # type: ignore[arg-type]
+    assert (automation["every"], automation["counted_since_last_version"]) == (5, 1)
+    assert automation["settings"] == {"strategy": "entropy"}
     json.dumps(payload)  # what ``status --json`` prints
 
 
