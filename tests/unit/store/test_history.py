@@ -9,16 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, text
 
-from al_core.errors import HistoryUnavailable
 from al_core.reports import charts, class_charts, version_summary
 from al_core.store import schema
 from al_core.store.history import History
 from al_core.store.records import IterationCounts, StoredMetrics, StoredUncertainty
-from al_core.store.rows import Base
 from tests.unit.store.old_schema import write_old_database
 from tests.unit.store.test_records import engine_metrics, engine_uncertainty
 
@@ -96,34 +92,6 @@ def test_finish_iteration_rejects_a_field_it_does_not_store(url: str) -> None:
     started = history.start_iteration(1, 3, {}, "manual")
     with pytest.raises(TypeError, match=r"unknown fields \['metric'\]"):
         history.finish_iteration(started.id, status="succeeded", metric={})
-
-
-def test_a_new_database_is_created_at_the_newest_schema_revision(url: str) -> None:
-    History(url)
-    History(url)  # opening again changes nothing
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        assert schema.current(conn) == schema.head()
-        assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
-        assert "step" in {c["name"] for c in inspect(conn).get_columns("iterations")}
-
-
-@pytest.mark.parametrize("old", [False, True], ids=["new", "previous-version"])
-def test_the_migrated_schema_is_the_one_the_store_maps(url: str, old: bool) -> None:
-    if old:
-        write_old_database(url)
-    History(url)
-    with create_engine(url).connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
-        assert compare_metadata(context, Base.metadata) == []  # rows.py and the migrations agree
-
-
-def test_a_database_of_a_newer_version_is_refused_with_a_message(url: str) -> None:
-    History(url)
-    with create_engine(url).begin() as conn:
-        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
-    with pytest.raises(HistoryUnavailable, match=r"schema revision '9999'.*written by a newer version"):
-        History(url)
 
 
 # -- a database written by the previous version ----------------------------------------------------------
