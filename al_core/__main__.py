@@ -23,6 +23,7 @@ from al_core.learning.models import MODELS
 from al_core.learning.strategies import STRATEGIES
 from al_core.pruning import history_present, prune_after_run, prune_recorded
 from al_core.store.history import History
+from al_core.store.records import IterationRecord
 from al_core.store.versions import rollback
 
 
@@ -138,21 +139,27 @@ def _iterate(args: argparse.Namespace) -> int:
     return 0
 
 
+def iteration_payload(it: IterationRecord) -> dict[str, Any]:
+    """One iteration in ``status --json``: ``n_labeled`` is null while a running iteration has not read its
+    labels; ``metrics`` is ``{}`` for a running, failed or cold-start one; ``step`` is the running step."""
+    return {
+        "model_version": it.model_version,
+        "status": it.status,
+        "n_labeled": it.n_labeled,
+        "metrics": it.metrics.to_json(),
+        "error": it.error,
+        "trigger": it.trigger,
+        "started_at": it.started_at.isoformat() + "Z",
+        "finished_at": it.finished_at.isoformat() + "Z" if it.finished_at else None,
+        "step": it.step,
+        "state": it.state_text(),
+    }
+
+
 def status_payload(gateway: Gateway, history: History, project_id: int) -> dict[str, Any]:
     """What ``status --json`` prints."""
     project = gateway.get_project(project_id)
-    iterations = [
-        {
-            "model_version": it.model_version,
-            "status": it.status,
-            "n_labeled": it.n_labeled,
-            "metrics": it.metrics,
-            "error": it.error,
-            "trigger": it.trigger,
-            "started_at": it.started_at.isoformat() + "Z",
-        }
-        for it in history.iterations(project_id)
-    ]
+    iterations = [iteration_payload(it) for it in history.iterations(project_id)]
     auto = history.automation(project_id)
     triggers = history.events(project_id, "trigger", limit=1)
     automation = {
@@ -191,9 +198,9 @@ def _status(args: argparse.Namespace) -> int:
     for it in payload["iterations"]:
         acc = it["metrics"].get("accuracy")
         shown = f"accuracy={acc:.3f}" if isinstance(acc, float) else "accuracy=-"
-        print(
-            f"  {it['model_version']:<22} {it['status']:<10} labeled={it['n_labeled']:<6} {shown} {it['error'] or ''}"
-        )
+        labeled = "-" if it["n_labeled"] is None else it["n_labeled"]
+        note = it["state"] if it["status"] == "running" else it["error"] or ""
+        print(f"  {it['model_version']:<22} {it['status']:<10} labeled={labeled:<6} {shown} {note}")
     return 0
 
 

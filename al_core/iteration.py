@@ -90,14 +90,13 @@ def run_iteration(
     project = _read_project(gateway, project_id)
     try:
         with history.run_lock(project_id, owner or settings.trigger) as lock:
-            timer = StepTimer(on_progress)
 
-            def context() -> RunContext:
+            def context(timer: StepTimer) -> RunContext:
                 if isinstance(project, LabelStudioError):
                     raise project
                 return RunContext(gateway, history, project, settings, timer, lock.heartbeat)
 
-            return _run_recorded(history, project_id, settings, timer, context)
+            return _run_recorded(history, project_id, settings, on_progress, context)
     finally:
         release_free_memory()  # the pool's arrays are garbage now: give their pages back (long-lived servers)
 
@@ -117,11 +116,13 @@ def _run_recorded(
     history: History,
     project_id: int,
     settings: IterationSettings,
-    timer: StepTimer,
-    context: Callable[[], RunContext],
+    on_progress: Progress | None,
+    context: Callable[[StepTimer], RunContext],
 ) -> IterationResult:
-    """The iteration under its lock, recorded as started, then as succeeded or failed."""
+    """The iteration under its lock, recorded as started (the running step stored as it changes), then as
+    succeeded or failed."""
     record = history.start_iteration(project_id, None, settings.to_json(), settings.trigger)
+    timer = StepTimer(history.step_recorder(record.id, on_progress))
 
     def name(n_labeled: int) -> str:
         version = version_name(record.number, n_labeled)
@@ -129,7 +130,7 @@ def _run_recorded(
         return version
 
     try:
-        result = _iterate(context(), name)
+        result = _iterate(context(timer), name)
     except ALError as err:
         history.finish_iteration(record.id, status="failed", error=str(err), timings=timer.timings)
         raise
@@ -163,7 +164,7 @@ def _earlier(history: History, project_id: int) -> Earlier:
     done = history.succeeded(project_id)
     return Earlier(
         versions=tuple(it.model_version for it in done),
-        kappas=tuple(it.uncertainty.get("kappa") for it in done),
+        kappas=tuple(it.uncertainty.kappa for it in done),
     )
 
 
@@ -208,6 +209,7 @@ def _read(ctx: RunContext) -> tuple[PoolData, dict[str, Any]]:
         "ground_truth_used": labeled_set.ground_truth_used,
         "tasks_fetched": sync.fetched,
         "full_sync": sync.full,
+        "multi_label": spec.multiple,
     }
     pool_ids = np.array([t.id for t, _ in pool], dtype=np.int64)
     return PoolData(spec, training, eval_labeled, pool_ids, [text for _, text in pool], eval_ids), counts

@@ -15,7 +15,8 @@ from al_core.learning import embeddings, evaluation, models, strategies
 from al_core.progress import STEPS
 from al_core.pruning import prune_after_run
 from al_core.store import versions
-from al_core.store.history import History, IterationRecord
+from al_core.store.history import History
+from al_core.store.records import IterationRecord
 from ui import services, state, versions_panel
 from ui.common import PROJECT_PAGE, md, need_connection, need_project, percent
 from ui.services import Connected
@@ -190,10 +191,10 @@ def history_table(iterations: list[IterationRecord]) -> None:
             "status": it.status,
             "trigger": it.trigger,
             "labels": it.n_labeled,
-            "accuracy": it.metrics.get("accuracy"),
-            "macro-F1": it.metrics.get("macro_f1"),
+            "accuracy": it.metrics.accuracy,
+            "macro-F1": it.metrics.macro_f1,
             "started": it.started_at,
-            "error": it.error or "",
+            "error": it.error or (it.state_text() if it.status == "running" else ""),
         }
         for it in reversed(iterations)
     ]

@@ -12,9 +12,8 @@ import streamlit as st
 from al_core.errors import ALError
 from al_core.labelstudio.gateway import server_health
 from al_core.reports import charts, class_charts, version_summary
-from al_core.reports.record_values import succeeded_versions
 from al_core.store import versions
-from al_core.store.history import IterationRecord
+from al_core.store.records import IterationRecord, succeeded_versions
 from ui import services, state
 from ui.common import AL_PAGE, PROJECT_PAGE, md, need_connection
 
@@ -102,7 +101,7 @@ def headline(records: list[IterationRecord]) -> None:
     )
     cols[2].metric(
         "Training labels",
-        f"{s['n_labeled']:,}",
+        "n/a" if s["n_labeled"] is None else f"{s['n_labeled']:,}",
         None if s["n_labeled_delta"] is None else f"{s['n_labeled_delta']:+,}",
         chart_data=history["n_labeled"] or None,
         help="Labels the latest version was trained on (the evaluation set is never trained on).",
@@ -229,9 +228,7 @@ st.plotly_chart(charts.stopping_signals(done), width="stretch", key="chart_stopp
 
 st.subheader("Class balance")
 pick_version(done, labels)
-st.plotly_chart(
-    class_charts.class_balance(record, record.metrics.get("labels") or ()), width="stretch", key="chart_balance"
-)
+st.plotly_chart(class_charts.class_balance(record, record.metrics.labels), width="stretch", key="chart_balance")
 st.subheader("Confusion matrix & per-class F1")
 st.caption(f"Of {md(record.model_version)}, the version chosen above.")
 st.plotly_chart(class_charts.confusion_matrix(record), width="stretch", key="chart_confusion")

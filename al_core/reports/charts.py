@@ -11,7 +11,7 @@ summary in ``version_summary``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import plotly.graph_objects as go
@@ -19,8 +19,7 @@ import plotly.graph_objects as go
 from al_core.learning.evaluation import STOP_KAPPA, STOP_PATIENCE
 from al_core.progress import STEPS
 from al_core.reports.chart_style import AMBER, BLUE, GREEN, GREY, PINK, TEAL, empty_figure, escape, pct, titled
-from al_core.reports.record_values import as_count, as_number, stored, stored_number, succeeded_versions
-from al_core.store.history import IterationRecord
+from al_core.store.records import IterationRecord, StoredMetrics, succeeded_versions
 
 MAX_PER_VERSION = 30  # charts with one box or bar per version show the latest this many
 STEP_ORDER = STEPS
@@ -28,22 +27,27 @@ _STEP_COLOURS = ("#4f46e5", "#a5b4fc", "#7c3aed", "#0d9488", "#5eead4", "#d97706
                  "#d1d5db")  # fmt: skip
 X_LABELS = "Training labels (evaluation set excluded)"
 
-# metric key, legend name, colour, dash, mode; the CV line is drawn apart: it is measured on the labels
+
+def _on_eval(m: StoredMetrics) -> str:
+    return f"on {m.n_eval or 0} held-out evaluation labels"
+
+
+def _on_live(m: StoredMetrics) -> str:
+    return f"on {m.n_live or 0} tasks labeled since the previous version"
+
+
+def _cross_validated(_: StoredMetrics) -> str:
+    return "cross-validated on the training labels (optimistic)"
+
+
+# value, legend name, colour, dash, mode, hover detail; the CV line is drawn apart: it is measured on the labels
 # the strategy chose (hard, atypical tasks), so it is not comparable with the held-out evaluation set.
-_CURVES = (
-    ("accuracy", "Accuracy (evaluation set)", BLUE, "solid", "lines+markers"),
-    ("macro_f1", "Macro-F1 (evaluation set)", TEAL, "solid", "lines+markers"),
-    ("cv_accuracy", "CV accuracy on actively chosen labels (biased)", GREY, "dot", "lines+markers"),
-    ("live_agreement", "Live agreement: previous version vs new labels", AMBER, "solid", "markers"),
-)
-
-
-def _curve_detail(record: IterationRecord, key: str) -> str:
-    if key in ("accuracy", "macro_f1"):
-        return f"on {as_count(stored(record, 'metrics', 'n_eval'))} held-out evaluation labels"
-    if key == "cv_accuracy":
-        return "cross-validated on the training labels (optimistic)"
-    return f"on {as_count(stored(record, 'metrics', 'n_live'))} tasks labeled since the previous version"
+_CURVES: tuple[tuple[Callable[[StoredMetrics], float | None], str, str, str, str, Callable[[StoredMetrics], str]], ...] = (
+    (lambda m: m.accuracy, "Accuracy (evaluation set)", BLUE, "solid", "lines+markers", _on_eval),
+    (lambda m: m.macro_f1, "Macro-F1 (evaluation set)", TEAL, "solid", "lines+markers", _on_eval),
+    (lambda m: m.cv_accuracy, "CV accuracy on actively chosen labels (biased)", GREY, "dot", "lines+markers", _cross_validated),
+    (lambda m: m.live_agreement, "Live agreement: previous version vs new labels", AMBER, "solid", "markers", _on_live),
+)  # fmt: skip
 
 
 def learning_curve(records: Sequence[IterationRecord]) -> go.Figure:
@@ -52,8 +56,8 @@ def learning_curve(records: Sequence[IterationRecord]) -> go.Figure:
     done = succeeded_versions(records)
     fig = go.Figure()
     roomy = len(done) <= 40  # beyond that, big markers merge into a thick band
-    for key, name, colour, dash, mode in _CURVES:
-        points = [(r, v) for r in done if (v := stored_number(r, "metrics", key)) is not None]
+    for value, name, colour, dash, mode, detail in _CURVES:
+        points = [(r, v) for r in done if (v := value(r.metrics)) is not None]
         if not points:
             continue
         fig.add_trace(
@@ -64,7 +68,7 @@ def learning_curve(records: Sequence[IterationRecord]) -> go.Figure:
                 mode=mode,
                 line={"color": colour, "dash": dash, "width": 2 if dash == "solid" else 1.5},
                 marker={"color": colour, "size": (9 if mode == "markers" else 6) if roomy else 4},
-                customdata=[[r.model_version, _curve_detail(r, key)] for r, _ in points],
+                customdata=[[r.model_version, detail(r.metrics)] for r, _ in points],
                 hovertemplate=f"<b>%{{customdata[0]}}</b><br>{name}: %{{y:.1%}}<br>%{{customdata[1]}}"
                 "<br>%{x:,} training labels<extra></extra>",
             )
@@ -93,11 +97,9 @@ def uncertainty_by_version(records: Sequence[IterationRecord], limit: int = MAX_
     """Per version (the latest ``limit``), a box of the strategy's informativeness over the unlabeled pool,
     drawn from the stored quantiles (whiskers: 5th and 95th percentile)."""
     title = "How unsure is each version about the unlabeled tasks? (lower = more certain)"
-    done = [r for r in succeeded_versions(records) if stored_number(r, "uncertainty", "n")]
-    rows = [(r, stored(r, "uncertainty", "quantiles") or {}) for r in done]
-    rows = [
-        (r, q) for r, q in rows if all(as_number(q.get(k)) is not None for k in ("p05", "p25", "p50", "p75", "p95"))
-    ]
+    done = [r for r in succeeded_versions(records) if r.uncertainty.n]
+    rows = [(r, r.uncertainty.quantiles) for r in done]
+    rows = [(r, q) for r, q in rows if all(k in q for k in ("p05", "p25", "p50", "p75", "p95"))]
     if not rows:
         return empty_figure(title, "No scored pool yet: the first trained model scores the unlabeled tasks.")
     rows, shown = _latest(rows, limit)
@@ -115,7 +117,7 @@ def uncertainty_by_version(records: Sequence[IterationRecord], limit: int = MAX_
             showlegend=False,
         )
     )
-    strategies = sorted({str((r.settings or {}).get("strategy", "?")) for r, _ in rows})
+    strategies = sorted({r.settings.strategy or "?" for r, _ in rows})
     note = (
         f"Strategy score ({escape(', '.join(strategies))}): 0 = the model is sure, 1 = no idea. "
         "Box: middle half of the pool, line: median, whiskers: 5th to 95th percentile." + shown
@@ -131,9 +133,9 @@ def uncertainty_histogram(record: IterationRecord | None) -> go.Figure:
     """Bar chart of one version's stored 20-bin histogram of informativeness over the unlabeled pool."""
     name = record.model_version if record else "this version"
     title = f"{escape(name)}: how many unlabeled tasks at each uncertainty level"
-    counts = [as_count(c) for c in (stored(record, "uncertainty", "histogram_counts") or [])] if record else []
-    edges = [as_number(e) for e in (stored(record, "uncertainty", "histogram_edges") or [])] if record else []
-    if not counts or len(edges) != len(counts) + 1 or any(e is None for e in edges):
+    counts = list(record.uncertainty.histogram_counts) if record else []
+    edges = list(record.uncertainty.histogram_edges) if record else []
+    if not counts or len(edges) != len(counts) + 1:
         return empty_figure(title, "No uncertainty histogram: this version did not score an unlabeled pool.")
     lows, highs = edges[:-1], edges[1:]
     fig = go.Figure(
@@ -147,7 +149,7 @@ def uncertainty_histogram(record: IterationRecord | None) -> go.Figure:
             name="Unlabeled tasks",
         )
     )
-    strategy = (record.settings or {}).get("strategy", "strategy") if record else "strategy"
+    strategy = (record.settings.strategy if record else None) or "strategy"
     note = (
         f"{sum(counts):,} tasks scored by {escape(strategy)}. Left: the model is sure; right: it has no idea "
         "(the queue serves those first). Mass moving left over versions = a more confident model."
@@ -161,8 +163,8 @@ def stopping_signals(records: Sequence[IterationRecord]) -> go.Figure:
     """Mean normalized entropy and Cohen's kappa between successive versions vs labels, with the stopping line."""
     title = "Stopping signals: is the model still changing its mind?"
     done = succeeded_versions(records)
-    entropy = [(r, v) for r in done if (v := stored_number(r, "uncertainty", "mean_normalized_entropy")) is not None]
-    kappa = [(r, v) for r in done if (v := stored_number(r, "uncertainty", "kappa")) is not None]
+    entropy = [(r, v) for r in done if (v := r.uncertainty.mean_normalized_entropy) is not None]
+    kappa = [(r, v) for r in done if (v := r.uncertainty.kappa) is not None]
     if not entropy and not kappa:
         return empty_figure(title, "No scored pool yet: these signals start with the first trained model.")
     fig = go.Figure()
@@ -179,15 +181,13 @@ def stopping_signals(records: Sequence[IterationRecord]) -> go.Figure:
                     name=name,
                     mode="lines+markers",
                     line={"color": colour},
-                    customdata=[
-                        [r.model_version, pct(stored_number(r, "uncertainty", "changed_share"))] for r, _ in points
-                    ],
+                    customdata=[[r.model_version, pct(r.uncertainty.changed_share)] for r, _ in points],
                     hovertemplate=f"<b>%{{customdata[0]}}</b><br>{short}: %{{y:.3f}}"
                     + ("<br>Predictions changed: %{customdata[1]}" if short == "Kappa" else "")
                     + "<br>%{x:,} training labels<extra></extra>",
                 )
             )
-    stop = [(r, v) for r, v in kappa if bool(stored(r, "uncertainty", "consider_stopping"))]
+    stop = [(r, v) for r, v in kappa if r.uncertainty.consider_stopping]
     if stop:
         fig.add_trace(
             go.Scatter(
@@ -233,13 +233,13 @@ def step_timings(records: Sequence[IterationRecord], limit: int = MAX_PER_VERSIO
         fig.add_trace(
             go.Bar(
                 x=[r.model_version for r in done],
-                y=[as_number(r.timings.get(step)) or 0.0 for r in done],
+                y=[r.timings.get(step, 0.0) for r in done],
                 name=step,
                 marker_color=colours.get(step),
                 hovertemplate=f"<b>%{{x}}</b><br>{escape(step)}: %{{y:.1f}} s<extra></extra>",
             )
         )
-    totals = [sum(as_number(v) or 0.0 for v in r.timings.values()) for r in done]
+    totals = [r.total_seconds for r in done]
     fig.update_layout(barmode="stack")
     fig.update_xaxes(title="Model version (oldest left)", type="category")
     fig.update_yaxes(title="Seconds")

@@ -3,8 +3,7 @@ versions compared class by class. Pure functions of stored iteration records, li
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
@@ -20,26 +19,9 @@ from al_core.reports.chart_style import (
     pct,
     titled,
 )
-from al_core.reports.record_values import as_count, as_number, stored, stored_number
-from al_core.store.history import IterationRecord
+from al_core.store.records import IterationRecord
 
 MAX_CELL_TEXT = 30  # above this many classes the confusion matrix shows colours only
-
-
-def _count_map(values: Any) -> dict[str, int]:
-    if not isinstance(values, Mapping):
-        return {}
-    return {str(k): as_count(v) for k, v in values.items() if as_count(v) > 0}
-
-
-def _split_combos(counts: dict[str, int], known: set[str]) -> dict[str, int]:
-    """Multi-label predictions are stored per label combination ("a|b"): count them per label."""
-    out: dict[str, int] = {}
-    for key, n in counts.items():
-        parts = key.split("|") if key not in known and all(p in known for p in key.split("|")) else [key]
-        for part in parts:
-            out[part] = out.get(part, 0) + n
-    return out
 
 
 def class_balance(record: IterationRecord | None, labels: Sequence[str] = ()) -> go.Figure:
@@ -49,11 +31,8 @@ def class_balance(record: IterationRecord | None, labels: Sequence[str] = ()) ->
     """
     name = record.model_version if record else "this version"
     title = f"Class balance of {escape(name)}: training labels vs predictions for the unlabeled pool"
-    train = _count_map(stored(record, "metrics", "train_class_counts")) if record else {}
-    known = set(labels) | set(train) | set(stored(record, "metrics", "labels") or [] if record else [])
-    predicted = (
-        _split_combos(_count_map(stored(record, "uncertainty", "predicted_class_counts")), known) if record else {}
-    )
+    train = {c: n for c, n in record.metrics.train_class_counts.items() if n > 0} if record else {}
+    predicted = {c: n for c, n in record.uncertainty.predicted_per_label().items() if n > 0} if record else {}
     if not train and not predicted:
         return empty_figure(title, "No class counts: this version trained no model (cold start).")
     order = [str(c) for c in labels] + sorted((set(train) | set(predicted)) - {str(c) for c in labels})
@@ -85,22 +64,6 @@ def class_balance(record: IterationRecord | None, labels: Sequence[str] = ()) ->
     return titled(fig, title, note, height=class_height(len(order), 30))
 
 
-def _is_multi_label(labels: list[str], confusion: list[list[int]], n_eval: int) -> bool:
-    # Multi-label confusion rows are (tn, fp, fn, tp) per label, each summing to n_eval; a single-label
-    # matrix sums to n_eval in total.
-    if len(labels) < 2 or any(len(row) != 4 for row in confusion):
-        return False
-    return sum(map(sum, confusion)) == len(labels) * n_eval
-
-
-def _metrics_of(record: IterationRecord | None) -> tuple[list[str], list[list[int]], int]:
-    if record is None:
-        return [], [], 0
-    labels = [str(x) for x in (stored(record, "metrics", "labels") or [])]
-    confusion = [[as_count(v) for v in row] for row in (stored(record, "metrics", "confusion") or [])]
-    return labels, confusion, as_count(stored(record, "metrics", "n_eval"))
-
-
 def confusion_matrix(record: IterationRecord | None) -> go.Figure:
     """Heatmap of one version's evaluation-set confusion (rows true, columns predicted, counts as text).
 
@@ -108,13 +71,15 @@ def confusion_matrix(record: IterationRecord | None) -> go.Figure:
     ``MAX_CELL_TEXT`` classes show colours only. Multi-label versions show (tn, fp, fn, tp) per label.
     """
     name = record.model_version if record else "this version"
-    labels, confusion, n_eval = _metrics_of(record)
+    labels = list(record.metrics.labels) if record else []
+    confusion = [list(row) for row in record.metrics.confusion] if record else []
+    n_eval = (record.metrics.n_eval if record else None) or 0
     title = f"Confusion matrix of {escape(name)} on {n_eval:,} evaluation labels"
     if not labels or len(confusion) != len(labels):
         return empty_figure(title, "No evaluation-set labels for this version (or no model: cold start).")
-    multi = _is_multi_label(labels, confusion, n_eval)
+    multi = record is not None and record.multi_label
     columns = ["True negative", "False positive", "False negative", "True positive"] if multi else labels
-    if not multi and any(len(row) != len(labels) for row in confusion):
+    if any(len(row) != len(columns) for row in confusion):
         return empty_figure(title, "The stored confusion matrix does not match the stored labels.")
     shares = [[v / sum(row) if sum(row) else 0.0 for v in row] for row in confusion]
     show_text = len(labels) <= MAX_CELL_TEXT
@@ -150,10 +115,7 @@ def confusion_matrix(record: IterationRecord | None) -> go.Figure:
 
 
 def _f1_of(record: IterationRecord | None) -> dict[str, float]:
-    values = stored(record, "metrics", "per_class_f1") if record else None
-    if not isinstance(values, Mapping):
-        return {}
-    return {str(k): v for k, raw in values.items() if (v := as_number(raw)) is not None}
+    return dict(record.metrics.per_class_f1) if record else {}
 
 
 def _f1_colour(value: float) -> str:
@@ -170,7 +132,7 @@ def per_class_f1(record: IterationRecord | None) -> go.Figure:
             title, "No per-class scores for this version (no evaluation-set labels yet, or cold start)."
         )
     order = sorted(f1, key=lambda c: (f1[c], c))
-    train = _count_map(stored(record, "metrics", "train_class_counts"))
+    train = record.metrics.train_class_counts if record else {}
     fig = go.Figure(
         go.Bar(
             y=categories(order),
@@ -182,7 +144,7 @@ def per_class_f1(record: IterationRecord | None) -> go.Figure:
             name="F1",
         )
     )
-    macro = stored_number(record, "metrics", "macro_f1") if record else None
+    macro = record.metrics.macro_f1 if record else None
     if macro is not None:  # labelled in the note: a text on the line would cover the top bar
         fig.add_vline(x=macro, line={"dash": "dash", "color": GREY})
     fig.update_xaxes(title="F1 on the evaluation set", range=[0, 1.02], tickformat=".0%")
@@ -199,7 +161,7 @@ def per_class_f1(record: IterationRecord | None) -> go.Figure:
 def compare_versions(a: IterationRecord | None, b: IterationRecord | None) -> go.Figure:
     """Per-class F1 of two versions side by side, ordered by change (biggest drops on top)."""
     names = [r.model_version if r else "?" for r in (a, b)]
-    accs = [pct(stored_number(r, "metrics", "accuracy")) if r else "n/a" for r in (a, b)]
+    accs = [pct(r.metrics.accuracy) if r else "n/a" for r in (a, b)]
     title = f"Per-class F1: {escape(names[0])} (accuracy {accs[0]}) vs {escape(names[1])} (accuracy {accs[1]})"
     first, second = _f1_of(a), _f1_of(b)
     if not first and not second:

@@ -4,14 +4,13 @@ iteration records (pure functions, like ``charts``)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pandas as pd
 
 from al_core.reports.charts import STOP_KAPPA
-from al_core.reports.record_values import as_count, as_number, stored, stored_number, succeeded_versions
-from al_core.store.history import IterationRecord
+from al_core.store.records import IterationRecord, succeeded_versions
 
 TABLE_COLUMNS = (
     "version",
@@ -33,7 +32,9 @@ TABLE_COLUMNS = (
 
 
 def versions_table(records: Sequence[IterationRecord]) -> pd.DataFrame:
-    """Every iteration (any status), newest first, one row each with ``TABLE_COLUMNS``; None stays missing."""
+    """Every iteration (any status), newest first, one row each with ``TABLE_COLUMNS``; None stays missing.
+
+    A running iteration's ``error`` column says since when it runs and its step."""
     rows = [
         (
             r.model_version,
@@ -41,16 +42,16 @@ def versions_table(records: Sequence[IterationRecord]) -> pd.DataFrame:
             r.trigger,
             r.started_at,
             r.n_labeled,
-            as_count(stored(r, "counts", "n_eval_labeled")),
-            stored_number(r, "metrics", "accuracy"),
-            stored_number(r, "metrics", "macro_f1"),
-            stored_number(r, "metrics", "cv_accuracy"),
-            stored_number(r, "metrics", "live_agreement"),
-            stored_number(r, "uncertainty", "kappa"),
-            stored_number(r, "uncertainty", "mean_normalized_entropy"),
-            as_count(stored(r, "counts", "n_predictions")),
-            round(sum(as_number(v) or 0.0 for v in (r.timings or {}).values()), 1),
-            r.error or "",
+            r.counts.n_eval_labeled,
+            r.metrics.accuracy,
+            r.metrics.macro_f1,
+            r.metrics.cv_accuracy,
+            r.metrics.live_agreement,
+            r.uncertainty.kappa,
+            r.uncertainty.mean_normalized_entropy,
+            r.counts.n_predictions,
+            round(r.total_seconds, 1),
+            r.error or (r.state_text() if r.status == "running" else ""),
         )
         for r in sorted(records, key=lambda r: r.number, reverse=True)
     ]
@@ -60,15 +61,26 @@ def versions_table(records: Sequence[IterationRecord]) -> pd.DataFrame:
     return frame
 
 
-def _previous_with(done: list[IterationRecord], group: str, key: str) -> IterationRecord | None:
-    return next((r for r in reversed(done[:-1]) if stored_number(r, group, key) is not None), None)
+Value = Callable[[IterationRecord], float | int | None]
+
+
+def _accuracy(r: IterationRecord) -> float | None:
+    return r.metrics.accuracy
+
+
+def _entropy(r: IterationRecord) -> float | None:
+    return r.uncertainty.mean_normalized_entropy
+
+
+def _previous_with(done: list[IterationRecord], value: Value) -> IterationRecord | None:
+    return next((r for r in reversed(done[:-1]) if value(r) is not None), None)
 
 
 def _accuracy_sentences(latest: IterationRecord, before: IterationRecord | None) -> tuple[str, str, float | None]:
     """(accuracy_text, verdict sentence, delta in points)."""
-    acc, n_eval = stored_number(latest, "metrics", "accuracy"), as_count(stored(latest, "metrics", "n_eval"))
+    acc, n_eval = latest.metrics.accuracy, latest.metrics.n_eval or 0
     if acc is None:
-        if not stored(latest, "metrics", "train_class_counts") and stored(latest, "counts", "cold_start") is not False:
+        if not latest.metrics.train_class_counts and latest.counts.cold_start is not False:
             return (
                 "",
                 f"{latest.model_version} was a cold start: there is no model yet (fewer than two classes labeled). Label tasks of at least two classes, then run the next iteration.",
@@ -83,7 +95,7 @@ def _accuracy_sentences(latest: IterationRecord, before: IterationRecord | None)
     if 0 < n_eval < 50:  # a rough 95% range, so nobody reads much into a few points on a tiny set
         margin = math.ceil(196 * math.sqrt(acc * (1 - acc) / n_eval))
         head = f"Accuracy is {acc:.1%} on only {n_eval} held-out evaluation labels (±{margin} points)"
-    prev = stored_number(before, "metrics", "accuracy") if before else None
+    prev = before.metrics.accuracy if before else None
     if before is None or prev is None:
         return "first measured version", f"{head}: the first measured version.", None
     delta = (acc - prev) * 100
@@ -98,10 +110,10 @@ def _accuracy_sentences(latest: IterationRecord, before: IterationRecord | None)
 
 
 def _uncertainty_sentence(latest: IterationRecord, before: IterationRecord | None) -> tuple[str, float | None]:
-    now = stored_number(latest, "uncertainty", "mean_normalized_entropy")
+    now = latest.uncertainty.mean_normalized_entropy
     if now is None:
         return "", None
-    prev = stored_number(before, "uncertainty", "mean_normalized_entropy") if before else None
+    prev = before.uncertainty.mean_normalized_entropy if before else None
     if before is None or prev is None:
         return f"Mean entropy over the unlabeled pool is {now:.2f} (0 = sure, 1 = no idea).", None
     delta = now - prev
@@ -119,13 +131,13 @@ def _uncertainty_sentence(latest: IterationRecord, before: IterationRecord | Non
 
 
 def _stopping_sentence(latest: IterationRecord) -> tuple[str, bool]:
-    if bool(stored(latest, "uncertainty", "consider_stopping")):
+    if latest.uncertainty.consider_stopping:
         return (
             f"Predictions have stopped changing (kappa at or above {STOP_KAPPA} for 3 versions in a row): "
             "consider stopping, after checking the weakest classes.",
             True,
         )
-    kappa = stored_number(latest, "uncertainty", "kappa")
+    kappa = latest.uncertainty.kappa
     if kappa is None:
         return "", False
     if kappa >= STOP_KAPPA:
@@ -158,44 +170,39 @@ def summary(records: Sequence[IterationRecord]) -> dict[str, Any]:
     out.update(n_labeled_delta=None, mean_entropy=None, entropy_delta=None, kappa=None, n_eval=0)
     out.update(n_versions=len(done), accuracy_text="", uncertainty_text="", stopping_text="", last_failed=failed)
     out["consider_stopping"] = False
-    sources = {
-        "accuracy": ("metrics", "accuracy"),
-        "macro_f1": ("metrics", "macro_f1"),
-        "n_labeled": ("counts", "n_labeled"),
-        "mean_entropy": ("uncertainty", "mean_normalized_entropy"),
-        "kappa": ("uncertainty", "kappa"),
+    sources: dict[str, Value] = {
+        "accuracy": _accuracy,
+        "macro_f1": lambda r: r.metrics.macro_f1,
+        "n_labeled": lambda r: r.n_labeled,
+        "mean_entropy": _entropy,
+        "kappa": lambda r: r.uncertainty.kappa,
     }
-    out["history"] = {
-        name: [v for r in done if (v := stored_number(r, group, key)) is not None]
-        for name, (group, key) in sources.items()
-    }
+    out["history"] = {name: [v for r in done if (v := value(r)) is not None] for name, value in sources.items()}
     if not done:
         out["verdict"] = "No model versions yet: label a few tasks in Label Studio, then run an iteration."
         return out
     latest = done[-1]
-    before = _previous_with(done, "metrics", "accuracy")
+    before = _previous_with(done, _accuracy)
     acc_text, acc_sentence, acc_delta = _accuracy_sentences(latest, before)
-    unc_text, ent_delta = _uncertainty_sentence(latest, _previous_with(done, "uncertainty", "mean_normalized_entropy"))
+    unc_text, ent_delta = _uncertainty_sentence(latest, _previous_with(done, _entropy))
     stop_text, stop = _stopping_sentence(latest)
-    f1, f1_before = (
-        stored_number(latest, "metrics", "macro_f1"),
-        stored_number(before, "metrics", "macro_f1") if before else None,
-    )
+    f1, f1_before = latest.metrics.macro_f1, before.metrics.macro_f1 if before else None
+    n_before = done[-2].n_labeled if len(done) > 1 else None
     out.update(
         latest=latest.model_version,
         previous=before.model_version if before else None,
-        accuracy=stored_number(latest, "metrics", "accuracy"),
+        accuracy=latest.metrics.accuracy,
         accuracy_delta=acc_delta,
         accuracy_text=acc_text,
         macro_f1=f1,
         macro_f1_delta=(f1 - f1_before) * 100 if f1 is not None and f1_before is not None else None,
         n_labeled=latest.n_labeled,
-        n_labeled_delta=latest.n_labeled - done[-2].n_labeled if len(done) > 1 else None,
-        n_eval=as_count(stored(latest, "metrics", "n_eval")),
-        mean_entropy=stored_number(latest, "uncertainty", "mean_normalized_entropy"),
+        n_labeled_delta=latest.n_labeled - n_before if latest.n_labeled is not None and n_before is not None else None,
+        n_eval=latest.metrics.n_eval or 0,
+        mean_entropy=latest.uncertainty.mean_normalized_entropy,
         entropy_delta=ent_delta,
         uncertainty_text=unc_text,
-        kappa=stored_number(latest, "uncertainty", "kappa"),
+        kappa=latest.uncertainty.kappa,
         consider_stopping=stop,
         stopping_text=stop_text,
     )

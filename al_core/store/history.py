@@ -13,112 +13,21 @@ import socket
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text, UniqueConstraint, create_engine, delete, event, select
+from sqlalchemy import create_engine, delete, event, select
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from al_core.errors import HistoryUnavailable, IterationLocked
+from al_core.progress import Progress
+from al_core.store import schema
+from al_core.store.records import AutomationRecord, IterationRecord, LockHolder, StoredSettings
+from al_core.store.rows import AutomationRow, EvalTaskRow, EventRow, IterationRow, LockRow, utcnow
 
 STALE_LOCK_AFTER = timedelta(minutes=15)  # no heartbeat for this long: the holder is gone
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-class Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
-
-
-class IterationRow(Base):
-    __tablename__ = "iterations"
-    __table_args__ = (UniqueConstraint("project_id", "model_version"),)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    project_id: Mapped[int] = mapped_column(Integer, index=True)
-    number: Mapped[int] = mapped_column(Integer)
-    model_version: Mapped[str] = mapped_column(String(120))
-    status: Mapped[str] = mapped_column(String(20))  # running | succeeded | failed
-    trigger: Mapped[str] = mapped_column(String(40), default="manual")
-    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    uncertainty: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    timings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    artifact_path: Mapped[str | None] = mapped_column(Text, nullable=True)
-    predictions_state: Mapped[str] = mapped_column(String(20), default="none")  # none|kept|pruned|pruning
-
-
-class EvalTaskRow(Base):
-    __tablename__ = "eval_tasks"
-    project_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    task_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-
-
-class EventRow(Base):
-    __tablename__ = "events"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    project_id: Mapped[int] = mapped_column(Integer, index=True)
-    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    kind: Mapped[str] = mapped_column(String(40))  # rollback | prune | trigger | ...
-    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-
-
-class AutomationRow(Base):
-    __tablename__ = "automation"
-    project_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    every: Mapped[int] = mapped_column(Integer, default=10)
-    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    counted: Mapped[int] = mapped_column(Integer, default=0)
-    seen: Mapped[list[Any]] = mapped_column(JSON, default=list)  # recent annotation ids, for duplicates
-
-
-class LockRow(Base):
-    __tablename__ = "run_locks"
-    project_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    owner: Mapped[str] = mapped_column(String(200))
-    host: Mapped[str] = mapped_column(String(200))
-    pid: Mapped[int] = mapped_column(Integer)
-    acquired_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    heartbeat_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-
-
-@dataclass(frozen=True)
-class IterationRecord:
-    """One iteration as stored (what the Progress page and ``status`` read)."""
-
-    id: int
-    project_id: int
-    number: int
-    model_version: str
-    status: str
-    trigger: str
-    started_at: datetime
-    finished_at: datetime | None
-    settings: dict[str, Any]
-    counts: dict[str, Any]
-    metrics: dict[str, Any]
-    uncertainty: dict[str, Any]
-    timings: dict[str, Any]
-    error: str | None
-    artifact_path: str | None
-    predictions_state: str
-
-    @property
-    def n_labeled(self) -> int:
-        return int(self.counts.get("n_labeled", 0))
-
-
-def _record(row: IterationRow) -> IterationRecord:
-    return IterationRecord(
-        **{f: getattr(row, f) for f in IterationRecord.__dataclass_fields__}  # type: ignore[arg-type]
-    )
 
 
 @dataclass(frozen=True)
@@ -141,7 +50,7 @@ class History:
             self._engine = create_engine(url, connect_args=args, pool_pre_ping=True)
             if url.startswith("sqlite"):
                 event.listen(self._engine, "connect", _sqlite_pragmas)
-            Base.metadata.create_all(self._engine)
+            schema.upgrade(self._engine)
         except (SQLAlchemyError, OSError) as err:
             raise HistoryUnavailable(_unavailable(url, err)) from err
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
@@ -158,9 +67,13 @@ class History:
 
     # -- iterations --------------------------------------------------------------------------------
     def start_iteration(
-        self, project_id: int, n_labeled: int | None, settings: dict[str, Any], trigger: str
+        self, project_id: int, n_labeled: int | None, settings: dict[str, Any] | StoredSettings, trigger: str
     ) -> IterationRecord:
-        """Create a 'running' iteration with the next unique, sortable version name (``al-0007-n350``)."""
+        """Create a 'running' iteration with the next unique, sortable version name (``al-0007-n350``).
+
+        ``n_labeled`` is None when the labels are not read yet (the version is then ``al-0007`` until
+        ``name_version``); ``settings`` are the ``IterationSettings`` as a dict (or a ``StoredSettings``).
+        """
         with self._session() as s:
             last = s.scalar(
                 select(IterationRow.number)
@@ -172,18 +85,34 @@ class History:
             row = IterationRow(
                 project_id=project_id,
                 number=number,
-                # ``al-0007`` until the labels are read (then ``name_version``), or ``al-0007-n350`` when known
                 model_version=f"al-{number:04d}" if n_labeled is None else f"al-{number:04d}-n{n_labeled}",
                 status="running",
                 trigger=trigger,
-                settings=settings,
-                counts={"n_labeled": n_labeled},
+                settings=_jsonable(settings),
+                counts={} if n_labeled is None else {"n_labeled": int(n_labeled)},
+                metrics={},
+                uncertainty={},
+                timings={},
+                predictions_state="none",
             )
             s.add(row)
             s.flush()
-            return _record(row)
+            return _normalized(row)
 
     def finish_iteration(self, iteration_id: int, *, status: str, **fields: Any) -> IterationRecord:
+        """Record an iteration's outcome: ``status`` (``succeeded`` or ``failed``) and any stored column.
+
+        ``counts``, ``metrics``, ``uncertainty``, ``settings`` and ``timings`` may be the plain dicts the engine
+        builds or the typed records; either way they are stored as their typed record reads them (unknown
+        keys kept, values that are not numbers dropped). Calling it again updates the given columns only.
+
+        Raises:
+            HistoryUnavailable: the iteration is missing or the database cannot be written.
+            TypeError: ``fields`` names no stored column.
+        """
+        unknown = sorted(set(fields) - _WRITABLE)
+        if unknown:
+            raise TypeError(f"finish_iteration() got unknown fields {unknown}; stored fields: {sorted(_WRITABLE)}.")
         with self._session() as s:
             row = s.get(IterationRow, iteration_id)
             if row is None:
@@ -191,7 +120,27 @@ class History:
             row.status, row.finished_at = status, utcnow()
             for key, value in fields.items():
                 setattr(row, key, _jsonable(value))
-            return _record(row)
+            return _normalized(row)
+
+    def set_step(self, iteration_id: int, step: str) -> None:
+        """Say which step a running iteration is on (shown as "running since ..., step ...")."""
+        with self._session() as s:
+            row = s.get(IterationRow, iteration_id)
+            if row is not None and row.status == "running":
+                row.step = step[:40]
+
+    def step_recorder(self, iteration_id: int, forward: Progress | None = None) -> Progress:
+        """A progress callback that records each new step of the iteration, then calls ``forward``."""
+        last: list[str] = []
+
+        def report(step: str, fraction: float, message: str) -> None:
+            if last[-1:] != [step]:
+                last.append(step)
+                self.set_step(iteration_id, step)
+            if forward is not None:
+                forward(step, fraction, message)
+
+        return report
 
     def name_version(self, iteration_id: int, version: str) -> None:
         """Give a running iteration its final version name (before any prediction carries it)."""
@@ -249,9 +198,13 @@ class History:
             return [Event(r.project_id, r.at, r.kind, r.detail) for r in rows]
 
     # -- automation --------------------------------------------------------------------------------
-    def automation(self, project_id: int) -> AutomationRow | None:
+    def automation(self, project_id: int) -> AutomationRecord | None:
+        """The project's automation settings and counter, or None when automation was never set up."""
         with self._session() as s:
-            return s.get(AutomationRow, project_id)
+            row = s.get(AutomationRow, project_id)
+            if row is None:
+                return None
+            return AutomationRecord(row.project_id, row.every, dict(row.settings or {}), row.counted or 0)
 
     def save_automation(self, project_id: int, *, every: int, settings: dict[str, Any]) -> None:
         with self._session() as s:
@@ -324,9 +277,12 @@ class History:
                     s.execute(delete(LockRow).where(LockRow.project_id == project_id, LockRow.pid == holder.pid))
         raise IterationLocked(f"Could not take the run lock of project {project_id}; try again.")
 
-    def lock_holder(self, project_id: int) -> LockRow | None:
+    def lock_holder(self, project_id: int) -> LockHolder | None:
         with self._session() as s:
-            return s.get(LockRow, project_id)
+            row = s.get(LockRow, project_id)
+            if row is None:
+                return None
+            return LockHolder(row.project_id, row.owner, row.host, row.pid, row.acquired_at, row.heartbeat_at)
 
 
 class RunLock:
@@ -344,7 +300,7 @@ class RunLock:
             s.execute(delete(LockRow).where(LockRow.project_id == self.project_id, LockRow.pid == self._pid))
 
 
-def _is_stale(holder: LockRow, host: str) -> bool:
+def _is_stale(holder: LockHolder, host: str) -> bool:
     if utcnow() - holder.heartbeat_at > STALE_LOCK_AFTER:
         return True
     if holder.host == host and holder.pid != os.getpid():
@@ -369,5 +325,26 @@ def _unavailable(url: str, err: Exception) -> str:
     return f"The history database ({shown}) is unavailable: {type(err).__name__}: {str(err).splitlines()[0][:200]}. Check AL_DB_URL and that the database is reachable and writable."
 
 
+_WRITABLE = {c.name for c in IterationRow.__table__.columns} - {"id", "project_id", "number", "status", "started_at"}
+
+
+def _record(row: IterationRow) -> IterationRecord:
+    return IterationRecord.from_columns({c.name: getattr(row, c.name) for c in IterationRow.__table__.columns})
+
+
+def _normalized(row: IterationRow) -> IterationRecord:
+    """The row's record, its JSON groups rewritten the way the record reads them (what is stored is typed)."""
+    record = _record(row)
+    for group in ("settings", "counts", "metrics", "uncertainty"):
+        setattr(row, group, getattr(record, group).to_json())
+    row.timings = dict(record.timings)
+    return record
+
+
 def _jsonable(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=str)) if isinstance(value, dict | list) else value
+    """Plain JSON: typed records as their stored form, numpy numbers as numbers, anything else as text."""
+    if hasattr(value, "to_json"):
+        return value.to_json()
+    if not isinstance(value, dict | list | tuple):
+        return value
+    return json.loads(json.dumps(value, default=lambda v: v.item() if hasattr(v, "item") else str(v)))

@@ -205,6 +205,21 @@ def test_a_failed_last_iteration_is_shown(
     assert len(at.dataframe[0].value) == 4
 
 
+def test_a_running_iteration_is_shown_with_its_step(
+    make_app: MakeApp, project_id: int, label_studio_up: Callable[..., None]
+) -> None:
+    three_versions(project_id)
+    history = History(settings.db_url())
+    running = history.start_iteration(project_id, None, {"strategy": "margin"}, "webhook")  # labels not read yet
+    history.set_step(running.id, "train")
+    label_studio_up(project_id)
+    at = open_progress(make_app, project_id)
+    table = at.dataframe[0].value
+    assert list(table["status"])[:2] == ["running", "succeeded"]
+    assert table["error"][0].startswith("running since") and table["error"][0].endswith("step train")
+    assert metric(at, "Training labels").value == "60"
+
+
 def test_label_studio_unreachable_still_shows_the_history(
     make_app: MakeApp, project_id: int, label_studio_down: None
 ) -> None:

@@ -112,10 +112,10 @@ def test_metrics_are_recorded_and_clearly_above_chance(played, history: History)
     records = {r.model_version: r for r in history.iterations(project.id)}
     last = records[results[-1].model_version]
     assert last.status == "succeeded"
-    assert last.metrics["accuracy"] > 0.4  # 15 classes: chance is 0.067
-    assert last.metrics["n_eval"] == results[-1].n_eval_labeled
+    assert last.metrics.accuracy > 0.4  # 15 classes: chance is 0.067
+    assert last.metrics.n_eval == results[-1].n_eval_labeled
     assert set(last.timings) >= {"read", "train", "evaluate", "score", "upload", "switch"}
-    assert last.uncertainty["kappa"] is not None and last.metrics["live_agreement"] is not None
+    assert last.uncertainty.kappa is not None and last.metrics.live_agreement is not None
 
 
 def test_upload_top_zero_uploads_every_unlabeled_task(played, gateway: Gateway, history: History) -> None:

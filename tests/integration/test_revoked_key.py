@@ -13,6 +13,7 @@ from al_core.labelstudio.gateway import Gateway
 from al_core.labelstudio.label_config import TEMPLATES, parse_label_config, prediction_result
 from al_core.settings import db_url
 from al_core.store.history import History
+from al_core.store.records import StoredMetrics
 from tests.ls_users import User, reset_token, sign_up
 
 REJECTED = r"refused the API key \(401: Invalid token\.\).*reset or revoked.*Account & Settings"
@@ -88,7 +89,7 @@ def test_a_key_revoked_during_an_iteration_fails_it_cleanly(
     assert len(records) == n_records + 1
     failed = records[-1]
     assert failed.status == "failed" and failed.error == str(refused.value) and token not in failed.error
-    assert failed.metrics == {} and failed.artifact_path is None, "a failed run claims no measured model"
+    assert failed.metrics == StoredMetrics() and failed.artifact_path is None, "a failed run claims no measured model"
     assert history.succeeded(project.id)[-1].model_version == before[0], (
         "the serving version is still the last good one"
     )

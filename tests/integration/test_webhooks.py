@@ -121,7 +121,7 @@ def test_a_burst_never_overlaps_and_ends_trained_on_everything(
     for earlier, later in zip(runs, runs[1:], strict=False):
         assert earlier.finished_at <= later.started_at, "two iterations overlapped"
     last = runs[-1]
-    assert last.counts["n_labeled"] + last.counts["n_eval_labeled"] == 50
+    assert last.counts.n_labeled + last.counts.n_eval_labeled == 50
 
 
 def test_the_receiver_survives_label_studio_being_down(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from al_core.store.history import IterationRecord
+from al_core.store.records import IterationRecord
 from tests.unit.records import three_versions
 
 

@@ -1,4 +1,8 @@
-"""Hand-made iteration records shared by the chart, class-chart and summary tests."""
+"""Hand-made iteration records shared by the chart, class-chart and summary tests.
+
+They are built from the JSON the engine stores, through the same boundary the history store reads with
+(``IterationRecord.from_columns``), so the reports are tested on records as they come out of storage.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from al_core.store.history import IterationRecord
+from al_core.store.records import IterationRecord
 
 LABELS = ["billing", "card", "loan"]
 
@@ -58,24 +62,43 @@ def record(
             "consider_stopping": stop,
             "predicted_class_counts": {"billing": 300, "card": 150, "loan": 50},
         }
-    return IterationRecord(
-        id=number,
-        project_id=1,
-        number=number,
-        model_version=f"al-{number:04d}-n{n}",
-        status=status,
-        trigger="manual",
-        started_at=START + timedelta(hours=number),
-        finished_at=START + timedelta(hours=number, minutes=1),
-        settings={"strategy": "margin", "model": "tfidf_logreg"},
-        counts={"n_labeled": n, "n_eval_labeled": n_eval, "n_predictions": 0 if cold else 500, "cold_start": cold},
-        metrics=metrics,
-        uncertainty=uncertainty,
-        timings={"read": 1.0, "train": 2.5, "upload": 4.0},
-        error=error,
-        artifact_path=None if cold else f"/tmp/al-{number}.joblib",
-        predictions_state="kept",
+    return IterationRecord.from_columns(
+        {
+            "id": number,
+            "project_id": 1,
+            "number": number,
+            "model_version": f"al-{number:04d}-n{n}",
+            "status": status,
+            "trigger": "manual",
+            "started_at": START + timedelta(hours=number),
+            "finished_at": START + timedelta(hours=number, minutes=1),
+            "settings": {"strategy": "margin", "model": "tfidf_logreg"},
+            "counts": {
+                "n_labeled": n,
+                "n_eval_labeled": n_eval,
+                "n_predictions": 0 if cold else 500,
+                "cold_start": cold,
+            },
+            "metrics": metrics,
+            "uncertainty": uncertainty,
+            "timings": {"read": 1.0, "train": 2.5, "upload": 4.0},
+            "error": error,
+            "artifact_path": None if cold else f"/tmp/al-{number}.joblib",
+            "predictions_state": "kept",
+        }
     )
+
+
+def stored_as(rec: IterationRecord, **groups: dict[str, Any]) -> IterationRecord:
+    """``rec`` with keys of its stored JSON groups changed (``stored_as(rec, metrics={"accuracy": None})``),
+    read back through the storage boundary."""
+    columns: dict[str, Any] = {f: getattr(rec, f) for f in ("id", "project_id", "number", "model_version", "status")}
+    columns.update(trigger=rec.trigger, started_at=rec.started_at, finished_at=rec.finished_at, error=rec.error)
+    columns.update(artifact_path=rec.artifact_path, predictions_state=rec.predictions_state, step=rec.step)
+    for group in ("settings", "counts", "metrics", "uncertainty"):
+        columns[group] = {**getattr(rec, group).to_json(), **groups.get(group, {})}
+    columns["timings"] = {**rec.timings, **groups.get("timings", {})}
+    return IterationRecord.from_columns(columns)
 
 
 def many(n: int) -> list[IterationRecord]:

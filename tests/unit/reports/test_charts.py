@@ -8,8 +8,15 @@ import plotly.graph_objects as go
 import pytest
 
 from al_core.reports import charts
-from al_core.store.history import IterationRecord
-from tests.unit.records import assert_empty_state_for_a_cold_start_or_none, is_empty_state, many, record, trace
+from al_core.store.records import IterationRecord
+from tests.unit.records import (
+    assert_empty_state_for_a_cold_start_or_none,
+    is_empty_state,
+    many,
+    record,
+    stored_as,
+    trace,
+)
 
 FIGURES_OF_RECORDS = [
     charts.learning_curve,
@@ -109,8 +116,7 @@ def test_uncertainty_histogram_bars(three: list[IterationRecord]) -> None:
 
 
 def test_uncertainty_histogram_rejects_mismatched_edges() -> None:
-    rec = record(2, accuracy=0.7)
-    rec.uncertainty["histogram_edges"] = [0.0, 1.0]
+    rec = stored_as(record(2, accuracy=0.7), uncertainty={"histogram_edges": [0.0, 1.0]})
     assert is_empty_state(charts.uncertainty_histogram(rec))
 
 
@@ -128,7 +134,7 @@ def test_stopping_signals_has_the_kappa_line_and_marks_stopping_versions() -> No
 
 
 def test_stopping_signals_without_kappa_has_no_stop_markers(three: list[IterationRecord]) -> None:
-    three[2].uncertainty["kappa"] = None
+    three[2] = stored_as(three[2], uncertainty={"kappa": None})
     fig = charts.stopping_signals(three)
     assert [t.name for t in fig.data] == ["Mean normalized entropy of the pool (0 = sure, 1 = no idea)"]
 

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from al_core.reports import class_charts
-from al_core.store.history import IterationRecord
-from tests.unit.records import LABELS, assert_empty_state_for_a_cold_start_or_none, is_empty_state, record
+from al_core.store.records import IterationRecord
+from tests.unit.records import LABELS, assert_empty_state_for_a_cold_start_or_none, is_empty_state, record, stored_as
 
 FIGURES_OF_ONE = [class_charts.class_balance, class_charts.confusion_matrix, class_charts.per_class_f1]
 
@@ -30,8 +30,11 @@ def test_class_balance_shares(three: list[IterationRecord]) -> None:
 
 
 def test_class_balance_counts_multi_label_combinations_per_label() -> None:
-    rec = record(2, accuracy=0.7)
-    rec.uncertainty["predicted_class_counts"] = {"billing|card": 10, "card": 5, "other|thing": 1}
+    rec = stored_as(
+        record(2, accuracy=0.7),
+        counts={"multi_label": True},
+        uncertainty={"predicted_class_counts": {"billing|card": 10, "card": 5, "other|thing": 1}},
+    )
     fig = class_charts.class_balance(rec, LABELS)
     predicted = fig.data[1]
     shares = dict(zip(predicted.y, predicted.x, strict=True))
@@ -41,8 +44,7 @@ def test_class_balance_counts_multi_label_combinations_per_label() -> None:
 
 
 def test_class_names_are_shown_as_text_not_markup() -> None:
-    rec = record(2, accuracy=0.7)
-    rec.metrics["train_class_counts"] = {"<b>bold</b>": 3, "Q&A": 2}
+    rec = stored_as(record(2, accuracy=0.7), metrics={"train_class_counts": {"<b>bold</b>": 3, "Q&A": 2}})
     fig = class_charts.class_balance(rec, ["<b>bold</b>", "Q&A"])
     assert list(fig.data[0].y)[:2] == ["&lt;b&gt;bold&lt;/b&gt;", "Q&amp;A"]  # Plotly shows the entities as text
 
@@ -59,17 +61,20 @@ def test_confusion_matrix_rows_true_columns_predicted(three: list[IterationRecor
 
 
 def test_confusion_matrix_hides_cell_text_above_30_classes() -> None:
-    rec = record(2, accuracy=0.5)
     labels = [f"class {i}" for i in range(31)]
-    rec.metrics.update(labels=labels, confusion=[[1 if i == j else 0 for j in range(31)] for i in range(31)], n_eval=31)
+    confusion = [[1 if i == j else 0 for j in range(31)] for i in range(31)]
+    rec = stored_as(record(2, accuracy=0.5), metrics={"labels": labels, "confusion": confusion, "n_eval": 31})
     fig = class_charts.confusion_matrix(rec)
     assert fig.data[0].texttemplate is None
     assert fig.layout.height > 500
 
 
 def test_confusion_matrix_of_a_multi_label_version() -> None:
-    rec = record(2, accuracy=0.5, n_eval=10)
-    rec.metrics.update(labels=["x", "y"], confusion=[[5, 1, 1, 3], [6, 0, 2, 2]])
+    rec = stored_as(
+        record(2, accuracy=0.5, n_eval=10),
+        counts={"multi_label": True},
+        metrics={"labels": ["x", "y"], "confusion": [[5, 1, 1, 3], [6, 0, 2, 2]]},
+    )
     heat = class_charts.confusion_matrix(rec).data[0]
     assert list(heat.x) == ["True negative", "False positive", "False negative", "True positive"]
 

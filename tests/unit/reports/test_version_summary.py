@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from al_core.reports import version_summary
-from al_core.store.history import IterationRecord
+from al_core.store.records import IterationRecord
 from tests.unit.records import many, record
 
 

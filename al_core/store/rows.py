@@ -1,0 +1,77 @@
+"""The history database's tables (SQLAlchemy ORM), private to ``al_core.store``.
+
+Readers outside the store get typed records (``al_core.store.records``), never these rows. The schema is
+created and upgraded by the Alembic migrations in ``al_core/store/migrations`` (a change here needs one there).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class IterationRow(Base):
+    __tablename__ = "iterations"
+    __table_args__ = (UniqueConstraint("project_id", "model_version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(Integer, index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    model_version: Mapped[str] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(20))  # running | succeeded | failed
+    trigger: Mapped[str] = mapped_column(String(40), default="manual")
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    uncertainty: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    timings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    artifact_path: Mapped[str | None] = mapped_column(Text, nullable=True)
+    predictions_state: Mapped[str] = mapped_column(String(20), default="none")  # none|kept|pruned|pruning
+    step: Mapped[str | None] = mapped_column(String(40), nullable=True)  # the step a running iteration is on
+
+
+class EvalTaskRow(Base):
+    __tablename__ = "eval_tasks"
+    project_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class EventRow(Base):
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(Integer, index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(40))  # rollback | prune | trigger | ...
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class AutomationRow(Base):
+    __tablename__ = "automation"
+    project_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    every: Mapped[int] = mapped_column(Integer, default=10)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    counted: Mapped[int] = mapped_column(Integer, default=0)
+    seen: Mapped[list[Any]] = mapped_column(JSON, default=list)  # recent annotation ids, for duplicates
+
+
+class LockRow(Base):
+    __tablename__ = "run_locks"
+    project_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner: Mapped[str] = mapped_column(String(200))
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    acquired_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

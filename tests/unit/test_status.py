@@ -1,0 +1,79 @@
+"""``status`` and every report read a running and a failed iteration without raising (they once crashed on
+``n_labeled: None``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import plotly.graph_objects as go
+import pytest
+
+from al_core.__main__ import status_payload
+from al_core.labelstudio.records import Project
+from al_core.reports import charts, class_charts, version_summary
+from al_core.store.history import History
+from al_core.store.records import IterationRecord
+
+STATUS_KEYS = {"project", "title", "model_version", "sampling", "tasks", "labeled", "eval_set", "automation"}
+ITERATION_KEYS = {"model_version", "status", "n_labeled", "metrics", "error", "trigger", "started_at"}
+
+
+class FakeGateway:
+    def get_project(self, project_id: int) -> Project:
+        return Project(id=project_id, title="Banking", label_config="<View/>", task_number=10, model_version="")
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> History:
+    history = History(f"sqlite:///{tmp_path / 'history.db'}")
+    failed = history.start_iteration(1, None, {"strategy": "margin"}, "manual")
+    history.finish_iteration(failed.id, status="failed", error="Label Studio does not answer.", timings={"read": 2.0})
+    running = history.start_iteration(1, None, {"strategy": "margin"}, "webhook")
+    history.set_step(running.id, "read")
+    return history
+
+
+def test_status_payload_of_a_running_and_a_failed_iteration(history: History) -> None:
+    payload = status_payload(FakeGateway(), history, 1)  # type: ignore[arg-type]
+    assert STATUS_KEYS | {"iterations"} <= set(payload)
+    failed, running = payload["iterations"]
+    assert set(failed) >= ITERATION_KEYS and set(running) >= ITERATION_KEYS
+    assert failed["status"] == "failed" and failed["error"] == "Label Studio does not answer."
+    assert failed["n_labeled"] is None and failed["metrics"] == {}
+    assert running["status"] == "running" and running["n_labeled"] is None and running["step"] == "read"
+    assert running["state"].startswith("running since") and running["finished_at"] is None
+    assert payload["automation"] == {
+        "every": None,
+        "counted_since_last_version": 0,
+        "settings": {},
+        "last_trigger": None,
+    }
+    history.save_automation(1, every=5, settings={"strategy": "entropy"})
+    history.count_annotation(1, 42, default_every=10)
+    automation = status_payload(FakeGateway(), history, 1)["automation"]  # type: ignore[arg-type]
+    assert (automation["every"], automation["counted_since_last_version"]) == (5, 1)
+    assert automation["settings"] == {"strategy": "entropy"}
+    json.dumps(payload)  # what ``status --json`` prints
+
+
+def _every_figure(records: list[IterationRecord]) -> list[go.Figure]:
+    figures: list[Any] = [make(records) for make in (charts.learning_curve, charts.uncertainty_by_version)]
+    figures += [charts.stopping_signals(records), charts.step_timings(records)]
+    for one in [*records, None]:
+        figures += [charts.uncertainty_histogram(one), class_charts.class_balance(one)]
+        figures += [class_charts.confusion_matrix(one), class_charts.per_class_f1(one)]
+    figures.append(class_charts.compare_versions(records[0], records[-1]))
+    return figures
+
+
+def test_every_report_builds_from_a_running_and_a_failed_record(history: History) -> None:
+    records = history.iterations(1)
+    assert [r.status for r in records] == ["failed", "running"]
+    assert all(f.layout.title.text for f in _every_figure(records))
+    summary = version_summary.summary(records)
+    assert summary["n_versions"] == 0 and summary["n_labeled"] is None
+    table = version_summary.versions_table(records)
+    assert list(table["status"]) == ["running", "failed"]
+    assert table["error"][0].startswith("running since") and table["error"][1] == "Label Studio does not answer."
