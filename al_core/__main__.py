@@ -1,4 +1,4 @@
-"""Headless use: ``python -m al_core iterate | status | prune | rollback | serve-webhooks``.
+"""Headless use: ``python -m al_core iterate | status | export-predictions | prune | rollback | serve-webhooks``.
 
 Stable interface (scripts depend on it): flags and the JSON keys of ``iterate --json`` and
 ``status --json``. ``LABEL_STUDIO_URL`` / ``LABEL_STUDIO_API_KEY`` work in place of the flags and
@@ -13,6 +13,7 @@ import os
 import sys
 from typing import Any
 
+from al_core import export
 from al_core import settings as app_settings
 from al_core.automation.registration import DEFAULT_EVERY
 from al_core.context import default_of
@@ -81,6 +82,12 @@ def _parser() -> argparse.ArgumentParser:
     _connection_args(rb)
     rb.add_argument("--project", type=int, required=True)
     rb.add_argument("--version", required=True)
+
+    ex = sub.add_parser("export-predictions", help="one model version's prediction for every task (CSV or JSONL)")
+    _connection_args(ex)
+    ex.add_argument("--project", type=int, required=True)
+    ex.add_argument("--version", default=None, help="a kept model version (default: the project's current one)")
+    ex.add_argument("--out", required=True, help="the file to write: JSON Lines when it ends in .jsonl, else CSV")
 
     wh = sub.add_parser("serve-webhooks", help="receive Label Studio webhooks and iterate automatically")
     _connection_args(wh)
@@ -227,6 +234,22 @@ def _serve(args: argparse.Namespace) -> int:
     return serve(args)
 
 
+def _export(args: argparse.Namespace) -> int:
+    gateway = _gateway(args)
+
+    def progress(done: int, total: int) -> None:
+        print(f"  predicted {done:,} of {total:,} tasks", file=sys.stderr, flush=True)
+
+    result = export.export_predictions(
+        gateway, History(app_settings.db_url()), args.project, args.version, on_progress=progress
+    )
+    path = export.write(result, args.out)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"Wrote {len(result.rows):,} predictions of {result.model_version} to {path}.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handlers = {
@@ -234,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         "status": _status,
         "prune": _prune,
         "rollback": _rollback,
+        "export-predictions": _export,
         "serve-webhooks": _serve,
     }
     try:

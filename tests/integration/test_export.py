@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -14,10 +17,11 @@ from al_core.errors import NotFound
 from al_core.iteration import IterationSettings, run_iteration
 from al_core.lab.sample import GoldAnnotator, create_sample_project, sample_gold
 from al_core.labelstudio.gateway import Gateway
+from al_core.settings import PROJECT_ROOT
 from al_core.store.history import History
 
 
-def test_every_task_gets_one_row_with_its_human_label_and_eval_flag(gateway: Gateway, tmp_path) -> None:
+def test_every_task_gets_one_row_with_its_human_label_and_eval_flag(label_studio, gateway: Gateway, tmp_path) -> None:
     project = create_sample_project(gateway, "export test")
     gold = sample_gold()
     labeled = GoldAnnotator(gateway, project.id, gold.get).label(40)
@@ -42,6 +46,22 @@ def test_every_task_gets_one_row_with_its_human_label_and_eval_flag(gateway: Gat
     first = by_id[int(rows[0]["task_id"])]
     assert rows[0]["is_eval"] == ("true" if first.is_eval else "false")
     assert rows[0]["label"] == (first.label or "")
+
+    env = {**os.environ, "LABEL_STUDIO_URL": gateway.url, "LABEL_STUDIO_API_KEY": label_studio.api_key}
+    cli = subprocess.run(
+        [sys.executable, "-m", "al_core", "export-predictions", "--project", str(project.id), "--out", str(tmp_path / "p.csv")],
+        capture_output=True, text=True, cwd=str(PROJECT_ROOT), env=env, timeout=300,
+    )  # fmt: skip
+    assert cli.returncode == 0, cli.stderr
+    assert cli.stdout.strip() == f"Wrote 2,250 predictions of {done.model_version} to {tmp_path / 'p.csv'}."
+    assert "warning: 1 task(s) left out: their data holds no text in the labeled field." in cli.stderr
+    assert (tmp_path / "p.csv").read_text() == export.to_csv(result.rows)
+    wrong = subprocess.run(
+        [sys.executable, "-m", "al_core", "export-predictions", "--project", str(project.id), "--version", "al-0042-n1", "--out", str(tmp_path / "x.csv")],
+        capture_output=True, text=True, cwd=str(PROJECT_ROOT), env=env, timeout=300,
+    )  # fmt: skip
+    assert wrong.returncode == 1 and wrong.stderr.startswith("error: Model version 'al-0042-n1'")
+    assert not (tmp_path / "x.csv").exists()
 
     path = export.write(result, tmp_path / "predictions.jsonl")
     lines = [json.loads(line) for line in path.read_text().splitlines()]
