@@ -7,9 +7,11 @@ so teammates see the same.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
+import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -315,8 +317,11 @@ def _is_stale(holder: LockHolder, host: str) -> bool:
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA busy_timeout=30000")
+    # Switching to WAL needs the database to itself; while another process holds it (its schema upgrade, or its
+    # own switch), SQLite answers "locked" at once. WAL is a property of the file: that process sets it.
+    with contextlib.suppress(sqlite3.OperationalError):
+        cur.execute("PRAGMA journal_mode=WAL")
     cur.close()
 
 
