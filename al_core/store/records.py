@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Self
 
+BIASED_SAMPLE_NOTE = "measured on a biased sample of the evaluation set (before the fix)"  # see biased_sample
 LabelSet = tuple[str, ...]  # a predicted label set: one label (single-label) or several (multi-label)
 
 
