@@ -24,7 +24,7 @@ from al_core.learning.models import MODELS
 from al_core.learning.strategies import STRATEGIES
 from al_core.pruning import history_present, prune_after_run, prune_recorded
 from al_core.store.history import History
-from al_core.store.records import IterationRecord
+from al_core.store.records import BIASED_SAMPLE_NOTE, IterationRecord
 from al_core.store.versions import rollback
 
 
@@ -66,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     it.add_argument("--keep-versions", type=int, default=default_of("keep_versions"))
     it.add_argument("--no-prune", action="store_true", help="do not prune old versions in the background")
+    it.add_argument(
+        "--force", action="store_true", help="run even when no label changed since the last version (a re-run)"
+    )
     it.add_argument("--json", action="store_true", help="print one JSON object")
 
     st = sub.add_parser("status", help="the project's counts and iterations")
@@ -125,9 +128,15 @@ def _iterate(args: argparse.Namespace) -> int:
             print(f"  {step:<9} {message}", file=sys.stderr, flush=True)
 
     result = run_iteration(
-        gateway, history, args.project, settings, on_progress=progress, owner=f"the CLI (pid {os.getpid()})"
+        gateway,
+        history,
+        args.project,
+        settings,
+        on_progress=progress,
+        owner=f"the CLI (pid {os.getpid()})",
+        force=args.force,
     )
-    if not args.no_prune:  # the CLI exits now: a detached process prunes
+    if not args.no_prune and result.status != "skipped":  # the CLI exits now: a detached process prunes
         prune_after_run(gateway, history, args.project, settings.keep_versions, outlive_process=True)
     if args.json:
         keys = ("model_version", "n_labeled", "n_unlabeled", "n_scored", "n_predictions", "metrics", "timings")
@@ -135,7 +144,10 @@ def _iterate(args: argparse.Namespace) -> int:
         out.update(
             project=result.project_id, status=result.status, message=result.message, cold_start=result.cold_start
         )
+        out.update(labeling_url=result.labeling_url)
         print(json.dumps(out))
+    elif result.status == "skipped":  # exit 0: nothing to do is not an error
+        print(result.message)
     else:
         print(result.message)
         print(
@@ -205,6 +217,8 @@ def _status(args: argparse.Namespace) -> int:
     for it in payload["iterations"]:
         acc = it["metrics"].get("accuracy")
         shown = f"accuracy={acc:.3f}" if isinstance(acc, float) else "accuracy=-"
+        if isinstance(acc, float) and it["metrics"].get("eval_sample") != "random":
+            shown += f" ({BIASED_SAMPLE_NOTE})"
         labeled = "-" if it["n_labeled"] is None else it["n_labeled"]
         note = it["state"] if it["status"] == "running" else it["error"] or ""
         print(f"  {it['model_version']:<22} {it['status']:<10} labeled={labeled:<6} {shown} {note}")

@@ -2,7 +2,8 @@
 
 ``IterationSettings`` is the one record of an iteration's choices; the CLI's flags, the webhook receiver
 and the pages take their defaults from it (``default_of``). ``RunContext`` is built once per run by
-``run_iteration``: the clients, the project as read once, the settings and the step timer.
+``run_iteration``: the clients, the project as read once, the settings, the step timer and whether the run
+is forced (a per-run choice, not a setting: a stored ``force`` would make every automatic run a re-run).
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ class RunContext:
     settings: IterationSettings
     timer: StepTimer
     heartbeat: Callable[[], None]  # keeps the run lock fresh between long steps
+    force: bool = False  # run even when nothing changed since the last succeeded version
 
     @property
     def project_id(self) -> int:

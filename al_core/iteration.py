@@ -2,10 +2,12 @@
 
 read tasks -> labels -> train -> evaluate -> score the whole pool -> query-strategy order -> upload the
 predictions the queue needs -> switch Label Studio's model version -> record. Every step is timed; a
-failure is recorded as failed and leaves Label Studio's ``model_version`` unchanged.
+failure is recorded as failed and leaves Label Studio's ``model_version`` unchanged. A run that would learn
+from exactly the labels (and tasks) of the last succeeded version is skipped right after the labels are read
+(``status="skipped"``, nothing uploaded, its running record deleted) unless forced: no phantom versions.
 
 This module owns the reading and writing: the project is read once, the history's earlier iterations
-once (``_earlier``), and the model and the pool's predictions are saved here; ``learning.scoring`` only
+once (``earlier.read_earlier``), and the model and the pool's predictions are saved here; ``learning.scoring`` only
 computes.
 """
 
@@ -19,27 +21,35 @@ import numpy as np
 
 from al_core import settings as app_settings
 from al_core.context import IterationSettings, RunContext
+from al_core.earlier import Earlier, eval_sample, read_earlier, unchanged_since
+from al_core.earlier import before as read_before
 from al_core.errors import ALError, AuthenticationFailed, LabelStudioError, NotFound
 from al_core.labelstudio import labels
 from al_core.labelstudio.gateway import UNCERTAINTY_SAMPLING, Gateway
 from al_core.labelstudio.label_config import LabelSpec, parse_label_config, prediction_result
-from al_core.labelstudio.queue import QueuePlan, plan_queue
+from al_core.labelstudio.queue import EVAL_ORDER, QueuePlan, plan_queue
 from al_core.labelstudio.records import Project, Task
 from al_core.labelstudio.task_cache import sync_tasks
 from al_core.labelstudio.task_data import task_text
 from al_core.learning import embeddings, evaluation, models, scoring
 from al_core.learning.memory import release_free_memory
-from al_core.learning.scoring import Before, PoolData, Scored
+from al_core.learning.scoring import PoolData, Scored
 from al_core.progress import Progress, StepTimer
 from al_core.store import versions
 from al_core.store.history import History
+from al_core.store.records import IterationRecord
 
 __all__ = ["IterationResult", "IterationSettings", "run_iteration", "version_name"]
 
 
 @dataclass(frozen=True)
 class IterationResult:
-    """What an iteration did and measured (also what ``iterate --json`` prints)."""
+    """What an iteration did and measured (also what ``iterate --json`` prints).
+
+    ``status`` is ``succeeded``, or ``skipped`` when nothing changed since the last succeeded version (then
+    ``model_version`` and ``metrics`` are that version's and nothing was trained or uploaded). ``labeling_url``
+    opens the active-learning queue for annotators (None when nothing is queued).
+    """
 
     project_id: int
     model_version: str
@@ -57,17 +67,10 @@ class IterationResult:
     timings: dict[str, float]
     counts: dict[str, Any]
     consider_stopping: bool = False
+    labeling_url: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
-
-
-@dataclass(frozen=True)
-class Earlier:
-    """What the history says about the project's earlier succeeded iterations, oldest first."""
-
-    versions: tuple[str, ...]
-    kappas: tuple[float | None, ...]
 
 
 def run_iteration(
@@ -78,8 +81,12 @@ def run_iteration(
     *,
     on_progress: Progress | None = None,
     owner: str = "",
+    force: bool = False,
 ) -> IterationResult:
     """Run one iteration on a project and record it.
+
+    With no new or changed label (and no new task) since the last succeeded version, nothing is trained,
+    uploaded or recorded: the result says ``status="skipped"`` and why. ``force`` runs anyway.
 
     Raises:
         AuthenticationFailed, NotFound: the key or the project is wrong (nothing is recorded).
@@ -94,7 +101,7 @@ def run_iteration(
             def context(timer: StepTimer) -> RunContext:
                 if isinstance(project, LabelStudioError):
                     raise project
-                return RunContext(gateway, history, project, settings, timer, lock.heartbeat)
+                return RunContext(gateway, history, project, settings, timer, lock.heartbeat, force)
 
             return _run_recorded(history, project_id, settings, on_progress, context)
     finally:
@@ -138,6 +145,9 @@ def _run_recorded(
         error = f"{type(err).__name__}: {err}" if isinstance(err, Exception) else "interrupted"
         history.finish_iteration(record.id, status="failed", error=error, timings=timer.timings)
         raise
+    if result.status == "skipped":  # nothing made: no record remains (its number goes to the next run)
+        history.discard_iteration(record.id)
+        return IterationResult(**{**result.to_json(), "timings": timer.timings})
     with timer.step("record", "Recording the iteration"):
         history.finish_iteration(
             record.id,
@@ -157,24 +167,6 @@ def _run_recorded(
 def version_name(number: int, n_labeled: int) -> str:
     """``al-0007-n350``: unique per project, sorts in order, says how many labels it learned from."""
     return f"{versions.VERSION_PREFIX}{number:04d}-n{n_labeled}"
-
-
-def _earlier(history: History, project_id: int) -> Earlier:
-    """The one read of stored iteration records in a run: the succeeded versions and their kappas."""
-    done = history.succeeded(project_id)
-    return Earlier(
-        versions=tuple(it.model_version for it in done),
-        kappas=tuple(it.uncertainty.kappa for it in done),
-    )
-
-
-def _before(project_id: int, earlier: Earlier) -> Before:
-    """What scoring compares with: the latest earlier version that scored a pool (cold starts did not)."""
-    for version in reversed(earlier.versions):
-        pool = versions.load_pool_predictions(project_id, version)
-        if pool is not None:
-            return Before(pool.as_dict(), frozenset(pool.labeled_ids.tolist()), earlier.kappas)
-    return Before(kappas=earlier.kappas)
 
 
 def _read(ctx: RunContext) -> tuple[PoolData, dict[str, Any]]:
@@ -276,11 +268,11 @@ def _embed(ctx: RunContext, data: PoolData) -> dict[str, int]:
     return {"n_embedded": done.n_embedded, "n_embed_cached": done.n_cached}
 
 
-def _score(ctx: RunContext, data: PoolData, version: str) -> Scored:
+def _score(ctx: RunContext, data: PoolData, version: str, earlier: Earlier, fingerprint: str) -> Scored:
     """A cold start, or train and score; the model and the pool's predictions are kept for later versions."""
     if len(data.training.classes) < 2:
         return scoring.cold_start(data, ctx.settings.scoring, ctx.timer.step)
-    before = _before(ctx.project_id, _earlier(ctx.history, ctx.project_id))
+    before = read_before(ctx.project_id, earlier, fingerprint)
     scored = scoring.train_and_score(data, ctx.settings.scoring, before, ctx.timer.step)
     # Timed as part of the strategy step: the chart of step timings has one bar per step of progress.STEPS.
     with ctx.timer.step("strategy", f"Keeping {version}'s model and the pool's predictions"):
@@ -293,10 +285,15 @@ def _score(ctx: RunContext, data: PoolData, version: str) -> Scored:
 
 def _iterate(ctx: RunContext, name: Callable[[int], str]) -> IterationResult:
     data, counts = _read(ctx)
+    fingerprint = labels.fingerprint(data.training, data.eval_labeled)  # type: ignore[arg-type]
+    earlier = read_earlier(ctx.history, ctx.project_id)
+    last = unchanged_since(earlier, fingerprint, counts["n_tasks"])
+    if last is not None and not ctx.force:
+        return _skipped(ctx, data, last)
     ctx.heartbeat()
     version = name(data.training.n)
     embedded = _embed(ctx, data)
-    scored = _score(ctx, data, version)
+    scored = _score(ctx, data, version, earlier, fingerprint)
     ctx.heartbeat()
     plan = plan_queue(
         pool_ids=data.pool_ids,
@@ -307,9 +304,11 @@ def _iterate(ctx: RunContext, name: Callable[[int], str]) -> IterationResult:
     )
     n_predictions = _upload(ctx, version, data, scored, plan)
     ctx.heartbeat()
+    labeling_url = None
     with ctx.timer.step("switch", f"Switching Label Studio's queue to {version}"):
         if n_predictions:
             ctx.gateway.set_model_version(ctx.project_id, version)
+            labeling_url = _labeling_url(ctx)
             if ctx.project.sampling != UNCERTAINTY_SAMPLING:
                 ctx.gateway.set_sampling(ctx.project_id, UNCERTAINTY_SAMPLING)
     message = scored.message
@@ -317,6 +316,8 @@ def _iterate(ctx: RunContext, name: Callable[[int], str]) -> IterationResult:
         message += " Every task is labeled: nothing left to queue; import more tasks to continue."
     cold = scored.model is None
     counts = {**counts, **embedded, "n_scored": scored.n_scored, "n_predictions": n_predictions, "cold_start": cold}
+    counts.update(label_fingerprint=fingerprint, eval_order=EVAL_ORDER)
+    metrics = {**scored.metrics, "eval_sample": eval_sample(earlier, data.eval_labeled.n)} if scored.metrics else {}
     return IterationResult(
         project_id=ctx.project_id,
         model_version=version,
@@ -329,11 +330,43 @@ def _iterate(ctx: RunContext, name: Callable[[int], str]) -> IterationResult:
         n_eval=len(data.eval_ids),
         n_eval_labeled=data.eval_labeled.n,
         cold_start=cold,
-        metrics=scored.metrics,
+        metrics=metrics,
         uncertainty=scored.uncertainty,
         timings=dict(ctx.timer.timings),
         counts=counts,
         consider_stopping=bool(scored.uncertainty.get("consider_stopping", False)),
+        labeling_url=labeling_url,
+    )
+
+
+def _labeling_url(ctx: RunContext) -> str:
+    """The link annotators start from: the project's tab ordered by the current version's score (created or
+    repaired here), so the stream serves the lowest score first however the annotator's browser opens it."""
+    return ctx.gateway.labeling_url(ctx.project_id, ctx.gateway.queue_view(ctx.project_id))
+
+
+def _skipped(ctx: RunContext, data: PoolData, last: IterationRecord) -> IterationResult:
+    """The result of a run that found nothing new: the last version stays, and the queue link still works."""
+    return IterationResult(
+        project_id=ctx.project_id,
+        model_version=last.model_version,
+        status="skipped",
+        message=(
+            f"Nothing to do: no new labels since {last.model_version}, which learned from the same labels; "
+            "no version was made and the queue is unchanged. Label more tasks, or force a run to retrain anyway."
+        ),
+        n_labeled=data.training.n,
+        n_unlabeled=len(data.pool_ids),
+        n_scored=0,
+        n_predictions=0,
+        n_eval=len(data.eval_ids),
+        n_eval_labeled=data.eval_labeled.n,
+        cold_start=bool(last.counts.cold_start),
+        metrics=last.metrics.to_json(),
+        uncertainty={},
+        timings=dict(ctx.timer.timings),
+        counts={},
+        labeling_url=_labeling_url(ctx) if ctx.project.model_version else None,
     )
 
 

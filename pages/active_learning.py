@@ -119,7 +119,9 @@ def settings_form(project: Project, eval_size_now: int, control: str | None) -> 
     )
 
 
-def run(conn: Connected, hist: History, project: Project, settings: IterationSettings) -> IterationResult | None:
+def run(
+    conn: Connected, hist: History, project: Project, settings: IterationSettings, *, force: bool = False
+) -> IterationResult | None:
     with st.status(f"Running an iteration on {md(project.title)} ...", expanded=True) as status:
         bar = st.progress(0.0, text="Starting ...")
 
@@ -137,6 +139,7 @@ def run(conn: Connected, hist: History, project: Project, settings: IterationSet
                 settings,
                 on_progress=on_progress,
                 owner=f"a dashboard user ({conn.email})",
+                force=force,
             )
         except IterationLocked as err:
             status.update(label="Another iteration is running on this project", state="error")
@@ -146,12 +149,30 @@ def run(conn: Connected, hist: History, project: Project, settings: IterationSet
             status.update(label="The iteration failed; Label Studio's queue is unchanged", state="error")
             st.error(str(err))
             return None
-        status.update(label=f"Iteration done: {md(result.model_version)}", state="complete", expanded=False)
+        if result.status == "skipped":
+            status.update(label="Nothing to do: no new labels", state="complete", expanded=False)
+        else:
+            status.update(label=f"Iteration done: {md(result.model_version)}", state="complete", expanded=False)
     services.refresh()
     return result
 
 
-def show_result(conn: Connected, result: IterationResult) -> None:
+def labeling_link(result: IterationResult) -> None:
+    """The button annotators start from: Label Studio's tab ordered by the current version's score."""
+    if result.labeling_url:
+        st.link_button("Open the labeling stream", result.labeling_url, icon=":material/open_in_new:", type="primary")
+
+
+def show_skipped(result: IterationResult) -> None:
+    st.subheader("Nothing to do")
+    st.info(result.message)
+    labeling_link(result)
+
+
+def show_result(result: IterationResult) -> None:
+    if result.status == "skipped":
+        show_skipped(result)
+        return
     st.subheader(f"Result of {result.model_version}")
     (st.info if result.cold_start else st.success)(result.message)
     if result.consider_stopping:
@@ -171,13 +192,11 @@ def show_result(conn: Connected, result: IterationResult) -> None:
             column_config={"seconds": st.column_config.NumberColumn(format="%.2f")},
         )
     with right:
-        st.write("Annotators now get the most informative tasks first.")
-        st.link_button(
-            "Open the labeling stream",
-            f"{conn.url}/projects/{result.project_id}/data?labeling=1",
-            icon=":material/open_in_new:",
-            type="primary",
+        st.write(
+            "Annotators now get the most informative tasks first, from this link or from Label Studio's "
+            "**Label All Tasks** button."
         )
+        labeling_link(result)
 
 
 def history_table(iterations: list[IterationRecord]) -> None:
@@ -236,18 +255,30 @@ try:
 except ALError as err:
     st.error(str(err))
     st.stop()
-if st.button("Run iteration", key=state.W_RUN, type="primary", icon=":material/play_arrow:"):
-    result = run(conn, hist, project, iteration_settings)
+last = st.session_state[state.LAST_RESULT].get(project.id)
+clicked = st.button("Run iteration", key=state.W_RUN, type="primary", icon=":material/play_arrow:")
+forced = (
+    last is not None
+    and last.status == "skipped"
+    and st.button(
+        "Run anyway on the same labels",
+        key=state.W_RUN_FORCE,
+        help="Retrain although no label changed (e.g. to try another model); the stopping signal ignores re-runs.",
+    )
+)
+if clicked or forced:
+    result = run(conn, hist, project, iteration_settings, force=bool(forced))
     if result is not None:
         st.session_state[state.LAST_RESULT][project.id] = result
-        # Old versions' predictions go in the background after a successful switch (Label Studio is slow).
-        st.session_state[state.PRUNE_THREAD][project.id] = prune_after_run(
-            services.gateway(conn), hist, project.id, iteration_settings.keep_versions
-        )
+        if result.status != "skipped":
+            # Old versions' predictions go in the background after a successful switch (Label Studio is slow).
+            st.session_state[state.PRUNE_THREAD][project.id] = prune_after_run(
+                services.gateway(conn), hist, project.id, iteration_settings.keep_versions
+            )
         st.rerun()  # every part of the page (evaluation set, serving version, history) shows the new state
 last = st.session_state[state.LAST_RESULT].get(project.id)
 if last is not None:
-    show_result(conn, last)
+    show_result(last)
 try:
     iterations = hist.iterations(project.id)
 except ALError as err:

@@ -242,9 +242,11 @@ def queue_order(conn: Connected, project: Project) -> None:
             state.flash("success", "The project now serves tasks by uncertainty sampling.")
             st.rerun()
     st.info(
-        "Annotators must start labeling with **Label All Tasks**, with no tasks selected and no filters, for "
-        "the queue order to apply. Label Studio's web UI shows uncertainty sampling greyed out as an Enterprise "
-        "feature, but the open-source server honours the setting made here (each iteration also sets it)."
+        "Annotators get the model's order two ways: the **Open the labeling stream** link the Active learning "
+        "page gives after each iteration (a Label Studio tab, *Active learning queue*, ordered by the model's "
+        "score), or Label Studio's own **Label All Tasks** button with no tasks selected and no filters. Label "
+        "Studio's web UI shows uncertainty sampling greyed out as an Enterprise feature, but the open-source "
+        "server honours the setting made here (each iteration also sets it)."
     )
 
 

@@ -52,6 +52,7 @@ W_UPLOAD_TOP = "w_upload_top"
 W_UPLOAD_ALL = "w_upload_all"
 W_AL_CONTROL = "w_al_control"
 W_RUN = "w_run_iteration"
+W_RUN_FORCE = "w_run_iteration_anyway"  # after a skipped run: retrain on the same labels
 W_ROLLBACK_PREFIX = "w_rollback_"  # + model version
 W_PRUNE = "w_prune"
 W_LAB_SOURCE = "w_lab_source"

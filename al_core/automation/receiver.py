@@ -4,7 +4,8 @@
 once (a counter update), ignores duplicates and skipped annotations, counts new annotations per project
 and, when at least N arrived since the last version, runs an iteration in a background thread. One run
 at a time per project (the history's cross-process run lock, shared with manual runs); annotations that
-arrive during a run count toward the next one.
+arrive during a run count toward the next one. A run that finds no new or changed label (annotations saved
+again unchanged, or a manual run already learned them) makes no version: its trigger event says ``skipped``.
 """
 
 from __future__ import annotations
@@ -115,8 +116,10 @@ class Receiver:
         try:
             settings = IterationSettings.from_json(stored, trigger="webhook")
             result = self._iterate_waiting_for_lock(project_id, settings)
-            detail.update(outcome="succeeded", model_version=result.model_version, n_labeled=result.n_labeled)
-            if self.prune:
+            detail.update(outcome=result.status, model_version=result.model_version, n_labeled=result.n_labeled)
+            if result.status == "skipped":  # e.g. annotations re-saved unchanged: no version, nothing to prune
+                detail.update(message=result.message)
+            elif self.prune:
                 prune_after_run(self.gateway_factory(), self.history, project_id, settings.keep_versions)
         except ALError as err:
             # Those annotations still count: the next webhook call triggers a new attempt.

@@ -6,6 +6,8 @@ ground-truth annotation wins; otherwise the annotators vote and the latest annot
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -103,6 +105,23 @@ def from_annotations(tasks: Iterable[Task], spec: LabelSpec) -> LabeledSet:
         missing_text=missing_text,
         ground_truth_used=ground_truth_used,
     )
+
+
+def fingerprint(training: LabeledSet, evaluation: LabeledSet) -> str:
+    """A digest of which tasks an iteration trained and evaluated on and with which labels (hex, 16 chars).
+
+    Equal exactly when both parts hold the same task ids with the same labels, whatever the order the tasks
+    were read in; texts, skipped tasks and counts do not enter it. Two versions with equal fingerprints learned
+    the same thing: the second is a re-run, not a new version.
+    """
+    parts = [
+        sorted(
+            [tid, [label] if isinstance(label, str) else list(label)]
+            for tid, label in zip(ls.task_ids, ls.labels, strict=True)
+        )
+        for ls in (training, evaluation)
+    ]
+    return hashlib.sha256(json.dumps(parts, separators=(",", ":")).encode()).hexdigest()[:16]
 
 
 def _aggregate(task: Task, spec: LabelSpec, unknown: Counter[str]) -> tuple[Label | None, bool]:

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from al_core.reports.charts import STOP_KAPPA
-from al_core.store.records import IterationRecord, succeeded_versions
+from al_core.store.records import BIASED_SAMPLE_NOTE, IterationRecord, succeeded_versions
 
 TABLE_COLUMNS = (
     "version",
@@ -95,6 +95,8 @@ def _accuracy_sentences(latest: IterationRecord, before: IterationRecord | None)
     if 0 < n_eval < 50:  # a rough 95% range, so nobody reads much into a few points on a tiny set
         margin = math.ceil(196 * math.sqrt(acc * (1 - acc) / n_eval))
         head = f"Accuracy is {acc:.1%} on only {n_eval} held-out evaluation labels (±{margin} points)"
+    if latest.metrics.biased_sample:
+        head += f", {BIASED_SAMPLE_NOTE}"
     prev = before.metrics.accuracy if before else None
     if before is None or prev is None:
         return "first measured version", f"{head}: the first measured version.", None

@@ -124,6 +124,16 @@ class History:
                 setattr(row, key, _jsonable(value))
             return _normalized(row)
 
+    def discard_iteration(self, iteration_id: int) -> bool:
+        """Delete a still-running iteration that made nothing (e.g. skipped: no new labels), so no reader ever
+        sees it and its number goes to the next run. Returns whether it was deleted; a finished one is kept."""
+        with self._session() as s:
+            row = s.get(IterationRow, iteration_id)
+            if row is None or row.status != "running":
+                return False
+            s.delete(row)
+            return True
+
     def set_step(self, iteration_id: int, step: str) -> None:
         """Say which step a running iteration is on (shown as "running since ..., step ...")."""
         with self._session() as s:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Self
 
+BIASED_SAMPLE_NOTE = "measured on a biased sample of the evaluation set (before the fix)"  # see biased_sample
 LabelSet = tuple[str, ...]  # a predicted label set: one label (single-label) or several (multi-label)
 
 
@@ -183,6 +184,8 @@ class IterationCounts(_Stored):
     n_embedded: int | None = None  # texts embedded anew (models that embed texts only)
     n_embed_cached: int | None = None  # texts whose embedding came from the cache
     multi_label: bool | None = None  # None: written before the flag was stored and not measured
+    label_fingerprint: str | None = None  # digest of the task ids and labels trained and evaluated on
+    eval_order: str | None = None  # "random": its queue served the evaluation set in its fixed random order
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -206,7 +209,14 @@ class StoredMetrics(_Stored):
     train_class_counts: Mapping[str, int] = field(default_factory=dict)
     live_agreement: float | None = None  # previous version's predictions vs labels given since; None: none yet
     n_live: int | None = None  # tasks ``live_agreement`` is measured on
+    eval_sample: str | None = None  # "random" (a simple random sample of the set); missing or "biased": see below
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def biased_sample(self) -> bool:
+        """Whether the accuracy was measured on evaluation tasks labeled in the strategy's order (before the
+        evaluation set was served in its fixed random order): a record without ``eval_sample`` reads as biased."""
+        return self.accuracy is not None and self.eval_sample != "random"
 
 
 @dataclass(frozen=True)

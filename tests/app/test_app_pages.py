@@ -121,7 +121,8 @@ def test_connect_create_import_sample_and_iterate(
     assert shown["Labeled (training)"] == "0" and shown["Predictions uploaded"] != "0"
     assert len(_history_rows(at)) == 1
     link = at.main.get("link_button")[0]
-    assert link.proto.url == f"{label_studio.url}/projects/{project_id}/data?labeling=1"
+    view = gateway.queue_view(project_id)  # the tab the iteration made (found again, not created)
+    assert link.proto.url == f"{label_studio.url}/projects/{project_id}/data?tab={view}&labeling=1"
 
     at.checkbox(key=state.W_UPLOAD_ALL).check().run()
     assert at.number_input(key=state.W_UPLOAD_TOP).proto.disabled, "every task: the count no longer applies"
@@ -136,6 +137,15 @@ def test_connect_create_import_sample_and_iterate(
     assert first["labels"] > 0 and first["accuracy"] is not None
     shown = {m.label: m.value for m in at.metric}
     assert shown["Accuracy"].endswith("%") and shown["Macro-F1"].endswith("%"), "measured on the evaluation set"
+
+    at.button(key=state.W_RUN).click().run()  # no label changed since: nothing to do, and it says so
+    assert not at.exception and not at.error, texts(at.error)
+    assert any(f"no new labels since {first['version']}" in i for i in texts(at.info))
+    assert len(_history_rows(at)) == 2, "no phantom version"
+    assert at.main.get("link_button")[0].proto.url.endswith(f"?tab={view}&labeling=1")
+    at.button(key=state.W_RUN_FORCE).click().run()
+    assert not at.exception and not at.error, texts(at.error)
+    assert len(_history_rows(at)) == 3 and any(f"Trained {models.default_model()}" in s for s in texts(at.success))
 
     older = second["version"]
     at.button(key=state.W_ROLLBACK_PREFIX + older).click().run()

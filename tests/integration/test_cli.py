@@ -71,6 +71,7 @@ def test_iterate_prunes_old_versions_in_a_detached_process(label_studio, gateway
     env = {"LABEL_STUDIO_URL": label_studio.url, "LABEL_STUDIO_API_KEY": label_studio.api_key}
     args = ("iterate", "--project", str(project.id), "--upload-top", "20", "--keep-versions", "1", "--json")
     first = json.loads(_cli(*args, "--no-prune", env=env).stdout)["model_version"]
+    GoldAnnotator(gateway, project.id, sample_gold().get).label(5)  # new labels: a second version
     second = _cli(*args, env=env)  # returns at once; the detached pruner removes the first version
     assert second.returncode == 0, second.stderr
     history = History(db_url())

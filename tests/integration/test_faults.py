@@ -53,7 +53,7 @@ def test_server_cut_during_upload_loses_nothing(label_studio, gateway: Gateway, 
     assert gateway.model_versions(project.id).get(failed.model_version, 0) > 0  # partial upload landed
 
     proxy.up()
-    again = run_iteration(flaky, history, project.id, IterationSettings(upload_top=100))
+    again = run_iteration(flaky, history, project.id, IterationSettings(upload_top=100), force=True)
     assert again.status == "succeeded"
     assert gateway.get_project(project.id).model_version == again.model_version
     # The background pruner removes the failed version's partial predictions (it is not a kept version).
@@ -69,7 +69,7 @@ def _run_with_small_chunks(gw: Gateway, history: History, project_id: int, setti
         return original(pid, predictions, chunk_size=200, on_progress=kwargs.get("on_progress"))
 
     gw.import_predictions = small_chunks  # type: ignore[method-assign]
-    return run_iteration(gw, history, project_id, settings, on_progress=on_progress)
+    return run_iteration(gw, history, project_id, settings, on_progress=on_progress, force=True)  # same labels
 
 
 def test_5xx_on_idempotent_calls_is_retried_then_reported(label_studio, project, proxy: FaultProxy) -> None:
@@ -96,7 +96,7 @@ def test_two_simultaneous_runs_exactly_one_runs(gateway: Gateway, project) -> No
     def click(owner: str) -> None:
         barrier.wait()
         try:
-            run_iteration(gateway, history, project.id, IterationSettings(upload_top=50), owner=owner)
+            run_iteration(gateway, history, project.id, IterationSettings(upload_top=50), owner=owner, force=True)
             outcomes.append("ran")
         except IterationLocked as err:
             outcomes.append(str(err))
@@ -117,7 +117,7 @@ def test_a_stale_lock_from_a_crashed_process_is_recovered(gateway: Gateway, proj
     dead_pid = 2**22 + 12345  # above Linux's default pid_max: no such process
     with history._session() as s:
         s.add(LockRow(project_id=project.id, owner="a crashed process", host=os.uname().nodename, pid=dead_pid))
-    result = run_iteration(gateway, history, project.id, IterationSettings(upload_top=50))
+    result = run_iteration(gateway, history, project.id, IterationSettings(upload_top=50), force=True)
     assert result.status == "succeeded"
     assert history.lock_holder(project.id) is None
 

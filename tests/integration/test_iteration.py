@@ -10,6 +10,7 @@ from al_core.errors import IterationLocked
 from al_core.iteration import IterationSettings, run_iteration
 from al_core.lab.sample import GoldAnnotator, create_sample_project, sample_gold
 from al_core.labelstudio.gateway import UNCERTAINTY_SAMPLING, Gateway
+from al_core.labelstudio.queue import eval_order
 from al_core.labelstudio.task_data import task_text
 from al_core.learning import models, strategies
 from al_core.settings import db_url
@@ -174,7 +175,28 @@ class CountingHistory(History):
 def test_an_iteration_reads_the_project_and_the_earlier_iterations_once(played, label_studio) -> None:
     project, _, _, _ = played
     gateway, history = CountingGateway(label_studio.url, label_studio.api_key), CountingHistory(db_url())
-    result = run_iteration(gateway, history, project.id, IterationSettings(upload_top=20, diversity=False))
+    settings = IterationSettings(upload_top=20, diversity=False)
+    result = run_iteration(gateway, history, project.id, settings, force=True)  # no label since the last run
     assert not result.cold_start and result.uncertainty["kappa"] is not None  # it compared with the previous version
     assert gateway.project_reads == 1
     assert history.iteration_reads == 1
+
+
+def test_the_labeled_evaluation_tasks_are_a_prefix_of_the_sets_fixed_random_order(
+    played, gateway: Gateway, history: History
+) -> None:
+    project, _, results, served = played
+    eval_ids = history.eval_set(project.id)
+    order = eval_order(eval_ids)
+    labeled = {t.id for t in gateway.labeled_tasks(project.id)}
+    labeled_eval = [t for t in order if t in labeled]
+    assert len(labeled_eval) >= 15  # through /next: 45 + 45 + 45 labels, one in five from the evaluation set
+    assert set(order[: len(labeled_eval)]) == set(labeled_eval), "a prefix of the fixed order, not the strategy's"
+    # The last version queued the rest of the set in that order too (its scores rise along it).
+    at_the_time = labeled - set(served[-1])
+    queued = sorted(
+        (p for p in gateway.list_predictions(project.id, results[-1].model_version) if p.task in set(eval_ids)),
+        key=lambda p: p.score,
+    )
+    assert [p.task for p in queued] == [t for t in order if t not in at_the_time]
+    assert history.get_iteration(project.id, results[-1].model_version).metrics.eval_sample == "random"

@@ -83,7 +83,12 @@ def test_a_key_revoked_during_an_iteration_fails_it_cleanly(
 
     with pytest.raises(AuthenticationFailed, match=REJECTED) as refused:
         run_iteration(
-            gw, history, project.id, IterationSettings(upload_top=100, eval_size=0), on_progress=revoke_before_upload
+            gw,
+            history,
+            project.id,
+            IterationSettings(upload_top=100, eval_size=0),
+            on_progress=revoke_before_upload,
+            force=True,  # the labels are those of the first version: without it the run skips before uploading
         )
     records = history.iterations(project.id)
     assert len(records) == n_records + 1

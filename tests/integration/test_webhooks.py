@@ -143,3 +143,25 @@ def test_the_receiver_survives_label_studio_being_down(
     runs = history.iterations(project.id)
     assert runs[-1].status == "succeeded"
     assert gateway.get_project(project.id).model_version == runs[-1].model_version
+
+
+def test_a_trigger_without_new_labels_is_skipped_and_recorded_as_such(
+    gateway: Gateway, history: History, receiver: str
+) -> None:
+    project, annotator = _automated_project(gateway, history, receiver, "webhook skipped", every=5)
+    annotator.label(5)
+    _wait_idle(history, project.id, triggers=1)
+    (first,) = history.iterations(project.id)
+    assert first.status == "succeeded"
+    # Five more webhook calls (annotations saved again, say) that change no label: a run starts and skips.
+    for annotation_id in range(10**8, 10**8 + 5):
+        body = {"action": "ANNOTATION_UPDATED", "project": {"id": project.id}, "annotation": {"id": annotation_id}}
+        assert httpx.post(receiver, json=body, headers={"X-AL-Secret": SECRET}).status_code == 200
+    _wait_idle(history, project.id, triggers=2)
+    latest = history.events(project.id, "trigger", limit=1)[0].detail
+    assert latest["outcome"] == "skipped" and latest["model_version"] == first.model_version
+    assert f"no new labels since {first.model_version}" in latest["message"]
+    assert [(it.model_version, it.status) for it in history.iterations(project.id)] == [
+        (first.model_version, "succeeded")
+    ], "no phantom version, no record left running"
+    assert gateway.get_project(project.id).model_version == first.model_version

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from al_core.labelstudio.label_config import LabelSpec
-from al_core.labelstudio.labels import LabeledSet, aggregate, from_annotations
+from al_core.labelstudio.labels import LabeledSet, aggregate, fingerprint, from_annotations
 from al_core.labelstudio.records import Annotation, Task
 
 SPEC = LabelSpec("text", "Text", "text", "sentiment", ("Positive", "Negative", "Neutral"), multiple=False)
@@ -147,3 +147,37 @@ def test_labeled_set_fields_are_aligned_and_classes_sorted():
     assert labeled == LabeledSet((0, 1, 2), ("t0", "t1", "t2"), ("Neutral", "Negative", "Neutral"))
     assert labeled.classes == ("Negative", "Neutral")
     assert labeled.n == 3
+
+
+# -- the fingerprint of what an iteration learned from -----------------------------------------------------------
+def labeled(*pairs: tuple[int, object]) -> LabeledSet:
+    return LabeledSet(
+        task_ids=tuple(t for t, _ in pairs), texts=tuple("x" for _ in pairs), labels=tuple(lb for _, lb in pairs)
+    )
+
+
+def test_the_fingerprint_ignores_the_reading_order_texts_and_counts():
+    a = fingerprint(labeled((1, "pos"), (2, "neg")), labeled((9, "pos")))
+    assert a == "9da254456dfb8ca8"
+    assert fingerprint(labeled((2, "neg"), (1, "pos")), labeled((9, "pos"))) == a
+    other_texts = LabeledSet(task_ids=(1, 2), texts=("p", "q"), labels=("pos", "neg"), skipped=4)
+    assert fingerprint(other_texts, labeled((9, "pos"))) == a
+
+
+def test_a_new_or_changed_label_changes_the_fingerprint():
+    a = fingerprint(labeled((1, "pos"), (2, "neg")), labeled((9, "pos")))
+    changed = [
+        fingerprint(labeled((1, "pos"), (2, "pos")), labeled((9, "pos"))),  # a changed label
+        fingerprint(labeled((1, "pos"), (2, "neg"), (3, "neg")), labeled((9, "pos"))),  # a new training label
+        fingerprint(labeled((1, "pos"), (2, "neg")), labeled((9, "pos"), (8, "neg"))),  # a new evaluation label
+        fingerprint(labeled((1, "pos"), (2, "neg"), (9, "pos")), labeled()),  # the same labels, another part
+        fingerprint(labeled((1, "pos")), labeled((9, "pos"))),  # a label removed
+    ]
+    assert len({a, *changed}) == 6
+
+
+def test_multi_label_sets_are_fingerprinted_as_sets_of_their_labels():
+    a = fingerprint(labeled((1, ("a", "b"))), labeled())
+    assert a == fingerprint(labeled((1, ("a", "b"))), labeled())
+    assert a != fingerprint(labeled((1, ("a",))), labeled())
+    assert a != fingerprint(labeled((1, "a|b")), labeled())

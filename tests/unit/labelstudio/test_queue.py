@@ -1,12 +1,13 @@
-"""The queue plan: evaluation tasks interleaved early, the pool in the strategy's order, scores that Label
-Studio serves lowest first, and only as many pool predictions as ``upload_top`` asks for. Golden cases."""
+"""The queue plan: evaluation tasks interleaved early in their fixed random order (never the strategy's), the
+pool in the strategy's order, scores that Label Studio serves lowest first, and only as many pool predictions
+as ``upload_top`` asks for. Golden cases."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from al_core.labelstudio.queue import QueuePlan, interleave, plan_queue
+from al_core.labelstudio.queue import QueuePlan, eval_order, interleave, plan_queue
 
 POOL = np.array([10, 11, 12, 13, 14, 15, 16])
 REVERSED = np.array([6, 5, 4, 3, 2, 1, 0])  # the strategy wants 16 first, 10 last
@@ -39,9 +40,10 @@ def test_numpy_ids_come_out_as_python_ints():
 
 def test_upload_top_limits_the_pool_but_every_evaluation_task_is_uploaded():
     plan = plan_queue(pool_ids=POOL, order=REVERSED, eval_ids=[13, 10, 99], upload_top=2, eval_every=3)
-    # serving order: 13 (eval), 16, 15, 10 (eval), 14, 12, 11; only the 2 most wanted pool tasks are uploaded
+    # the set's fixed order is 10, 99, 13 (99 is labeled); the strategy would have served 13 before 10
+    # serving order: 10 (eval), 16, 15, 13 (eval), 14, 12, 11; only the 2 most wanted pool tasks are uploaded
     assert plan == QueuePlan(
-        uploads=((13, 0 / 7, True), (16, 1 / 7, False), (15, 2 / 7, False), (10, 3 / 7, True)),
+        uploads=((10, 0 / 7, True), (16, 1 / 7, False), (15, 2 / 7, False), (13, 3 / 7, True)),
         n_queue=7,
         n_eval_queued=2,  # 99 is labeled (not in the pool): it is not queued
     )
@@ -49,7 +51,7 @@ def test_upload_top_limits_the_pool_but_every_evaluation_task_is_uploaded():
 
 def test_upload_top_zero_uploads_the_whole_queue_with_rising_scores():
     plan = plan_queue(pool_ids=POOL, order=REVERSED, eval_ids=[13, 10], upload_top=0, eval_every=3)
-    assert [task_id for task_id, _, _ in plan.uploads] == [13, 16, 15, 10, 14, 12, 11]
+    assert [task_id for task_id, _, _ in plan.uploads] == [10, 16, 15, 13, 14, 12, 11]
     assert [score for _, score, _ in plan.uploads] == [i / 7 for i in range(7)]
     assert [is_eval for _, _, is_eval in plan.uploads] == [True, False, False, True, False, False, False]
     assert (plan.n_queue, plan.n_eval_queued) == (7, 2)
@@ -74,4 +76,38 @@ def test_an_empty_pool_plans_nothing():
 
 def test_only_evaluation_tasks_left():
     plan = plan_queue(pool_ids=np.array([21, 22]), order=np.array([1, 0]), eval_ids=[21, 22], upload_top=1)
-    assert plan == QueuePlan(((22, 0.0, True), (21, 0.5, True)), 2, 2)
+    assert plan == QueuePlan(((21, 0.0, True), (22, 0.5, True)), 2, 2)  # the strategy wanted 22 first
+
+
+# -- the evaluation set's fixed random order -----------------------------------------------------------------
+def test_the_evaluation_order_is_a_fixed_permutation_of_the_set():
+    assert eval_order([10, 11, 12, 13, 14, 15, 16]) == (15, 14, 10, 12, 16, 13, 11)
+    assert eval_order([16, 13, 11, 10, 15, 12, 14, 13]) == (15, 14, 10, 12, 16, 13, 11)  # the set, not its order
+    assert eval_order([]) == ()
+    assert all(type(t) is int for t in eval_order(np.array([4, 2])))
+
+
+def test_the_evaluation_order_is_not_sorted_and_depends_on_the_set():
+    ids = list(range(100, 400))
+    order = eval_order(ids)
+    assert sorted(order) == ids and list(order) != ids and list(order) != ids[::-1]
+    assert eval_order(ids[:-1]) != tuple(t for t in order if t != 399), "another set, another draw"
+
+
+def test_the_strategy_cannot_reorder_the_evaluation_tasks():
+    pool = np.arange(100, 160)
+    eval_ids = list(range(100, 160, 3))
+    served = []
+    for order in (np.arange(60), np.arange(60)[::-1], np.random.default_rng(3).permutation(60)):
+        plan = plan_queue(pool_ids=pool, order=order, eval_ids=eval_ids, upload_top=0, eval_every=5)
+        served.append([task_id for task_id, _, is_eval in plan.uploads if is_eval])
+    assert served[0] == served[1] == served[2] == list(eval_order(eval_ids))
+
+
+def test_labeled_evaluation_tasks_leave_the_rest_in_the_same_order():
+    eval_ids = list(range(1, 41))
+    order = eval_order(eval_ids)
+    labeled = set(order[:7])
+    pool = np.array([t for t in range(1, 81) if t not in labeled])
+    plan = plan_queue(pool_ids=pool, order=np.arange(len(pool)), eval_ids=eval_ids, upload_top=0, eval_every=2)
+    assert [task_id for task_id, _, is_eval in plan.uploads if is_eval] == list(order[7:])

@@ -7,7 +7,7 @@ import pytest
 
 from al_core.reports import version_summary
 from al_core.store.records import IterationRecord
-from tests.unit.records import many, record
+from tests.unit.records import many, record, stored_as
 
 
 # -- table ---------------------------------------------------------------------------------------------------
@@ -101,3 +101,15 @@ def test_summary_of_200_versions() -> None:
     assert out["n_versions"] == 200
     assert out["latest"] == "al-0200-n4000"
     assert out["accuracy_text"].endswith("since al-0199-n3980")
+
+
+def test_an_accuracy_measured_before_the_evaluation_order_fix_says_its_sample_was_biased() -> None:
+    old = record(1, accuracy=0.75, n_eval=60)  # written before ``eval_sample`` was stored
+    out = version_summary.summary([old])
+    assert (
+        "Accuracy is 75.0% on 60 held-out evaluation labels, measured on a biased sample of the evaluation set"
+        in (out["verdict"])
+    )
+    fixed = stored_as(old, metrics={"eval_sample": "random"})
+    assert "biased sample" not in version_summary.summary([fixed])["verdict"]
+    assert "biased sample" not in version_summary.summary([record(1, accuracy=None)])["verdict"], "nothing measured"

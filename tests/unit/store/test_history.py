@@ -51,6 +51,18 @@ def test_a_failed_iteration_keeps_its_error_and_timings(url: str) -> None:
     assert history.succeeded(1) == []
 
 
+def test_a_discarded_run_leaves_no_record_and_its_number_goes_to_the_next(url: str) -> None:
+    history = History(url)
+    done = history.start_iteration(1, 5, {}, "manual")
+    history.finish_iteration(done.id, status="succeeded")
+    skipped = history.start_iteration(1, None, {}, "manual")
+    assert history.discard_iteration(skipped.id) is True
+    assert [it.model_version for it in history.iterations(1)] == ["al-0001-n5"]
+    assert history.start_iteration(1, None, {}, "manual").model_version == "al-0002"
+    assert history.discard_iteration(done.id) is False, "a finished iteration is never deleted"
+    assert len(history.iterations(1)) == 2
+
+
 def test_a_succeeded_iteration_stores_the_engine_dicts_as_typed_records(url: str) -> None:
     history = History(url)
     started = history.start_iteration(1, None, {"strategy": "entropy"}, "manual")
