@@ -128,9 +128,12 @@ def _iterate(args: argparse.Namespace) -> int:
         out.update(
             project=result.project_id, status=result.status, message=result.message, cold_start=result.cold_start
         )
+        out["warnings"] = result.warnings
         print(json.dumps(out))
     else:
         print(result.message)
+        for warning in result.warnings:
+            print(f"warning: {warning}")
         print(
             f"model_version={result.model_version} labeled={result.n_labeled} unlabeled={result.n_unlabeled} "
             f"scored={result.n_scored} predictions={result.n_predictions}"

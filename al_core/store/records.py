@@ -183,6 +183,9 @@ class IterationCounts(_Stored):
     n_embedded: int | None = None  # texts embedded anew (models that embed texts only)
     n_embed_cached: int | None = None  # texts whose embedding came from the cache
     multi_label: bool | None = None  # None: written before the flag was stored and not measured
+    no_usable_label: int | None = None  # labeled tasks without a usable answer (empty, another control, ...)
+    predictions_left_out: int | None = None  # their tasks were deleted during the run
+    warnings: tuple[str, ...] = ()  # what was left out, in sentences (``reports.left_out``)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
