@@ -193,7 +193,7 @@ def import_file(conn: Connected, project: Project, spec: LabelSpec) -> None:
     }
     st.session_state[state.UPLOADS_DONE] += 1  # a new, empty uploader: the same file is not imported twice
     services.refresh()
-    state.flash("warning" if report.warnings else "success", f"{md(uploaded.name)}: {md(report.summary)}")
+    state.flash("success", f"Imported {imported.tasks:,} tasks from {md(uploaded.name)}.")
     st.rerun()
 
 
