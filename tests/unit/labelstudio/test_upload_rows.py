@@ -116,3 +116,7 @@ def test_check_rows_reads_the_whole_file_and_returns_its_columns():
     assert check_rows(io.BytesIO(b"a,b\n1,2\n"), "x.csv") == ("a", "b")
     with pytest.raises(UploadError, match="line 1002 is not valid CSV"):
         check_rows(io.BytesIO(b"a\n" + b"row\n" * 1000 + b'"open\n'), "x.csv")
+
+
+def test_a_text_file_has_no_quoting_a_quote_stays_on_its_line():
+    assert open_all(b'"unclosed\nnext\n', "x.txt")[4] == [{"text": '"unclosed'}, {"text": "next"}]
