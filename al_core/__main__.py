@@ -145,11 +145,14 @@ def _iterate(args: argparse.Namespace) -> int:
             project=result.project_id, status=result.status, message=result.message, cold_start=result.cold_start
         )
         out.update(labeling_url=result.labeling_url)
+        out["warnings"] = result.warnings
         print(json.dumps(out))
     elif result.status == "skipped":  # exit 0: nothing to do is not an error
         print(result.message)
     else:
         print(result.message)
+        for warning in result.warnings:
+            print(f"warning: {warning}")
         print(
             f"model_version={result.model_version} labeled={result.n_labeled} unlabeled={result.n_unlabeled} "
             f"scored={result.n_scored} predictions={result.n_predictions}"

@@ -14,7 +14,7 @@ computes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -35,6 +35,7 @@ from al_core.learning import embeddings, evaluation, models, scoring
 from al_core.learning.memory import release_free_memory
 from al_core.learning.scoring import PoolData, Scored
 from al_core.progress import Progress, StepTimer
+from al_core.reports.left_out import iteration_warnings
 from al_core.store import versions
 from al_core.store.history import History
 from al_core.store.records import IterationRecord
@@ -68,6 +69,7 @@ class IterationResult:
     counts: dict[str, Any]
     consider_stopping: bool = False
     labeling_url: str | None = None
+    warnings: list[str] = field(default_factory=list)  # what was left out, in sentences (also in counts)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -199,6 +201,7 @@ def _read(ctx: RunContext) -> tuple[PoolData, dict[str, Any]]:
         "unknown_labels": labeled_set.unknown_labels,
         "missing_text": labeled_set.missing_text + missing,
         "ground_truth_used": labeled_set.ground_truth_used,
+        "no_usable_label": len(done_ids) - labeled_set.n - labeled_set.missing_text,
         "tasks_fetched": sync.fetched,
         "full_sync": sync.full,
         "multi_label": spec.multiple,
@@ -318,6 +321,8 @@ def _iterate(ctx: RunContext, name: Callable[[int], str]) -> IterationResult:
     counts = {**counts, **embedded, "n_scored": scored.n_scored, "n_predictions": n_predictions, "cold_start": cold}
     counts.update(label_fingerprint=fingerprint, eval_order=EVAL_ORDER)
     metrics = {**scored.metrics, "eval_sample": eval_sample(earlier, data.eval_labeled.n)} if scored.metrics else {}
+    counts["predictions_left_out"] = len(plan.uploads) - n_predictions  # their tasks were deleted during the run
+    counts["warnings"] = iteration_warnings(counts)
     return IterationResult(
         project_id=ctx.project_id,
         model_version=version,
@@ -336,6 +341,7 @@ def _iterate(ctx: RunContext, name: Callable[[int], str]) -> IterationResult:
         counts=counts,
         consider_stopping=bool(scored.uncertainty.get("consider_stopping", False)),
         labeling_url=labeling_url,
+        warnings=counts["warnings"],
     )
 
 

@@ -175,6 +175,8 @@ def show_result(result: IterationResult) -> None:
         return
     st.subheader(f"Result of {result.model_version}")
     (st.info if result.cold_start else st.success)(result.message)
+    for warning in result.warnings:
+        st.warning(warning, icon=":material/warning:")
     if result.consider_stopping:
         st.info("The model's predictions have stopped changing between versions: consider stopping labeling.")
     cols = st.columns(4)
@@ -214,6 +216,7 @@ def history_table(iterations: list[IterationRecord]) -> None:
             "macro-F1": it.metrics.macro_f1,
             "started": it.started_at,
             "error": it.error or (it.state_text() if it.status == "running" else ""),
+            "left out": " ".join(it.counts.warnings),
         }
         for it in reversed(iterations)
     ]

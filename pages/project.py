@@ -142,6 +142,9 @@ def import_file(conn: Connected, project: Project, spec: LabelSpec) -> None:
         cols = st.columns(4)
         for col, (label, key) in zip(cols, IMPORT_COUNTERS, strict=True):
             col.metric(label, f"{last[key]:,}")
+        st.caption(last.get("summary", ""))
+        for warning in last.get("warnings", ()):
+            st.warning(warning, icon=":material/warning:")
     if uploaded is None:
         st.caption("One text per row. Empty rows and repeated texts are skipped.")
         return
@@ -166,28 +169,31 @@ def import_file(conn: Connected, project: Project, spec: LabelSpec) -> None:
     if not st.button("Import", key=state.W_IMPORT, type="primary", icon=":material/upload:"):
         return
     stream = uploads.iter_task_chunks(uploaded, uploaded.name, text_column=column, data_key=spec.data_key)
-    bar = st.progress(0.0, text="Importing ...")
+    bar = st.progress(0.0, text="Checking the whole file, then importing ...")
 
     def on_progress(done: int, _total: int) -> None:  # by bytes read: right without counting a large file's rows
         bar.progress(stream.fraction, text=f"{done:,} tasks imported ({stream.fraction:.0%} of the file) ...")
 
     try:
-        created = services.gateway(conn).import_tasks(project.id, stream, on_progress=on_progress)
+        imported = services.gateway(conn).import_tasks_counted(project.id, stream, on_progress=on_progress)
     except ALError as err:
         st.error(f"{err} ({stream.n_tasks:,} tasks were sent before the error.)")
         services.refresh()
         return
-    bar.progress(1.0, text=f"Imported {created:,} tasks.")
+    report = uploads.import_report(stream, imported)
+    bar.progress(1.0, text=report.summary)
     st.session_state[state.IMPORT_SUMMARY][project.id] = {
         "file": uploaded.name,
         "rows": stream.n_rows,
         "empty": stream.n_empty,
         "duplicates": stream.n_duplicates,
-        "imported": created,
+        "imported": imported.tasks,
+        "summary": report.summary,
+        "warnings": report.warnings,
     }
     st.session_state[state.UPLOADS_DONE] += 1  # a new, empty uploader: the same file is not imported twice
     services.refresh()
-    state.flash("success", f"Imported {created:,} tasks from {md(uploaded.name)}.")
+    state.flash("success", f"Imported {imported.tasks:,} tasks from {md(uploaded.name)}.")
     st.rerun()
 
 

@@ -7,9 +7,81 @@ gateway (the only module that talks to Label Studio) sends the requests and call
 from __future__ import annotations
 
 import json
+from dataclasses import astuple, dataclass
 from typing import Any
 
+from al_core.errors import LabelStudioError
 from al_core.labelstudio.records import Annotation, Prediction, Project, Task
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    email: str
+    username: str
+
+
+@dataclass(frozen=True)
+class Webhook:
+    id: int
+    url: str
+    project: int | None
+    actions: tuple[str, ...]
+
+
+def webhook(hook: Any) -> Webhook:
+    """The SDK's webhook object as our Webhook."""
+    return Webhook(int(hook.id), hook.url, hook.project, tuple(hook.actions or ()))
+
+
+@dataclass(frozen=True)
+class TaskImport:
+    """What an import of tasks created (Label Studio's answer) and what it was sent."""
+
+    tasks: int
+    annotations: int
+    predictions: int
+    sent_tasks: int
+    sent_annotations: int
+    sent_predictions: int
+
+    def __add__(self, other: TaskImport) -> TaskImport:
+        return TaskImport(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
+
+    def shortfalls(self) -> list[str]:
+        """A sentence for each kind Label Studio created fewer of than it was sent (it drops some silently)."""
+        kinds = (
+            ("tasks", self.tasks, self.sent_tasks),
+            ("annotations", self.annotations, self.sent_annotations),
+            ("predictions", self.predictions, self.sent_predictions),
+        )
+        return [
+            f"Label Studio created {made:,} of the {sent:,} {kind} it was sent; the other {sent - made:,} were "
+            "left out (see its server log)."
+            for kind, made, sent in kinds
+            if made < sent
+        ]
+
+
+@dataclass(frozen=True)
+class PredictionImport:
+    """Predictions created, and those left out because their task was deleted since the pool was read."""
+
+    created: int
+    tasks_gone: int
+
+
+def check_listed(what: str, got: int, total: int, *, more: bool) -> None:
+    """Go on reading pages while ``more``; raise LabelStudioError when a listing stops short of the server's total.
+
+    A listing read in part would train, score or prune on part of a project without a word.
+    """
+    if got < total and not more:
+        raise LabelStudioError(
+            f"Label Studio said it holds {total:,} {what} but sent {got:,}; the project changed while it was read, "
+            "or the server pages its listings in a way this version does not follow. Run again; if it repeats, "
+            "report the Label Studio version."
+        )
 
 
 def completed_filter(empty: bool) -> str:
@@ -22,6 +94,20 @@ def updated_after_filter(timestamp: str) -> str:
     """A Data Manager query: tasks created or changed after ``timestamp`` (``%Y-%m-%dT%H:%M:%S.%fZ``)."""
     item = {"filter": "filter:tasks:updated_at", "operator": "greater", "type": "Datetime", "value": timestamp}
     return json.dumps({"filters": {"conjunction": "and", "items": [item]}})
+
+
+def task_import(chunk: list[dict[str, Any]], answer: Any) -> TaskImport:
+    """What one import request sent (a bare data dict is one task) and what Label Studio says it created
+    (``task_count``, ``annotation_count``, ``prediction_count``; a count it leaves out is taken as sent)."""
+    sent = [len(chunk), 0, 0]
+    for task in chunk:
+        if isinstance(task.get("data"), dict):
+            sent[1] += len(task.get("annotations") or ())
+            sent[2] += len(task.get("predictions") or ())
+    answer = answer if isinstance(answer, dict) else {}
+    keys = ("task_count", "annotation_count", "prediction_count")
+    made = [int(answer[key]) if answer.get(key) is not None else n for key, n in zip(keys, sent, strict=True)]
+    return TaskImport(*made, *sent)
 
 
 def task_meta(row: dict[str, Any]) -> dict[str, Any]:

@@ -55,30 +55,57 @@ def csv_rows(stream: IO[str], fmt: Format, filename: str) -> tuple[tuple[str, ..
     # Excel in many locales saves "CSV" with semicolons: the header line tells which delimiter is meant.
     counts = {d: first.count(d) for d in ",;\t|"}
     delimiter = "\t" if fmt == "tsv" else max(counts, key=counts.__getitem__) if any(counts.values()) else ","
-    reader = csv.reader(itertools.chain([first], stream), delimiter=delimiter)
+    # strict: an unclosed quote raises instead of swallowing the following lines (or the rest of the file)
+    reader = csv.reader(itertools.chain([first], stream), delimiter=delimiter, strict=True)
     columns = tuple(name.strip() or f"column_{i}" for i, name in enumerate(next(reader), start=1))
     duplicates = sorted({c for c in columns if columns.count(c) > 1})
     if duplicates:
         raise UploadError(f"{filename}: column names must be unique; {duplicates} appear more than once.")
 
     def rows() -> Iterator[dict[str, Any]]:
+        start = reader.line_num + 1  # the line where the record being read starts
         try:
             for record in reader:
                 if record:  # a blank line is not a row
                     yield dict(zip(columns, record + [""] * (len(columns) - len(record)), strict=False))
+                start = reader.line_num + 1
         except csv.Error as err:
             raise UploadError(
-                f"{filename}: line {reader.line_num} is not valid {fmt.upper()} ({err}); an unclosed quote "
-                "makes the rest of the file one field."
+                f"{filename}: line {start} is not valid {fmt.upper()} ({err}); an unclosed quote on that line, or a "
+                'quote inside a quoted field not written twice (""), runs the field on into the following lines. '
+                "Fix that line and upload again; nothing was imported."
             ) from err
 
     return columns, rows()
 
 
+class TaskRow(dict[str, Any]):
+    """A row read from a Label Studio task ``{"data": {...}, "annotations": [...], ...}``: the task's data, and in
+    ``rest`` the task's other keys (annotations, predictions, meta, ...) for the import to keep or count."""
+
+    def __init__(self, data: dict[str, Any], rest: dict[str, Any]) -> None:
+        super().__init__(data)
+        self.rest = rest
+
+
+def check_rows(source: Source, filename: str) -> tuple[str, ...]:
+    """Read the whole file as rows without keeping them; return its columns.
+
+    The cheap pass before an import sends anything: a malformed row anywhere (an unclosed quote, a broken JSON
+    item) raises UploadError here, so a file is imported whole or not at all.
+    """
+    with open_rows(source, filename) as (_, _, _, columns, rows, _):
+        for _ in rows:
+            pass
+    return columns
+
+
 def _row(item: Any, where: str, filename: str) -> dict[str, Any]:
-    """A JSON item as a row: an object, Label Studio's {"data": {...}}, or a bare string."""
+    """A JSON item as a row: an object, Label Studio's {"data": {...}, ...} (a TaskRow), or a bare string."""
     if isinstance(item, dict):
-        return item["data"] if isinstance(item.get("data"), dict) else item
+        if isinstance(item.get("data"), dict):
+            return TaskRow(item["data"], {k: v for k, v in item.items() if k != "data"})
+        return item
     if isinstance(item, str):
         return {"text": item}
     raise UploadError(
@@ -114,11 +141,12 @@ def _jsonl_rows(stream: IO[str], filename: str) -> Iterator[dict[str, Any]]:
 
 def _json_rows(stream: IO[str], filename: str) -> Iterator[dict[str, Any]]:
     """Items of a top-level JSON list, decoded one at a time (json.load would hold the whole file)."""
-    decoder, buf, pos, index = json.JSONDecoder(), "", 0, 0
+    decoder, buf, pos, index, lines_dropped = json.JSONDecoder(), "", 0, 0, 0
 
     def fill() -> bool:  # append a block, dropping what was consumed; False at end of file
-        nonlocal buf, pos
+        nonlocal buf, pos, lines_dropped
         block = stream.read(_BLOCK)
+        lines_dropped += buf.count("\n", 0, pos)
         buf, pos = buf[pos:] + block, 0
         return bool(block)
 
@@ -150,10 +178,12 @@ def _json_rows(stream: IO[str], filename: str) -> Iterator[dict[str, Any]]:
             try:
                 item, end = decoder.raw_decode(buf, pos)
             except json.JSONDecodeError as err:
+                line, start = lines_dropped + err.lineno, lines_dropped + buf.count("\n", 0, pos) + 1  # before fill
                 if fill():
                     continue
                 raise UploadError(
-                    f"{filename}: item {index + 1} of the JSON list is not valid JSON ({err.msg})."
+                    f"{filename}: item {index + 1} of the JSON list is not valid JSON ({err.msg}, line {line}); the "
+                    f"item starts on line {start}. Fix it and upload again; nothing was imported."
                 ) from err
             if end < len(buf) or not fill():  # an item ending at the block edge may be a cut number
                 break

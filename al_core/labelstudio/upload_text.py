@@ -27,6 +27,13 @@ _UNDECODABLE = "could not decode file as UTF-8, UTF-16 or Windows-1252; save it 
 _BLOCK = 1 << 20  # bytes read at once
 
 
+def rereadable(source: Source) -> Source:
+    """The source itself, or a non-seekable file object (a pipe) read into memory once, so it can be read twice."""
+    if isinstance(source, (str, os.PathLike)) or source.seekable():
+        return source
+    return io.BytesIO(source.read())
+
+
 def decode_bytes(raw: bytes) -> tuple[str, str]:
     """Decode a whole file as UTF-8 (BOM or not), UTF-16 with a BOM, else Windows-1252.
 

@@ -16,6 +16,7 @@ import itertools
 import json
 import math
 import os
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -24,10 +25,15 @@ import numpy as np
 import pandas as pd
 
 from al_core.errors import ConfigError, UploadError
-from al_core.labelstudio.upload_rows import PREVIEW_ROWS, csv_rows, open_rows
-from al_core.labelstudio.upload_text import Format, Source, text_stream
+from al_core.labelstudio.gateway_payloads import TaskImport
+from al_core.labelstudio.upload_rows import PREVIEW_ROWS, TaskRow, check_rows, csv_rows, open_rows
+from al_core.labelstudio.upload_text import Format, Source, rereadable, text_stream
 from al_core.validation import check_int
 
+EMPTY_TEXT = "with an empty text"
+REPEATED_TEXT = "repeating an earlier text"
+_ANNOTATION_KEYS = ("result", "was_cancelled", "ground_truth", "lead_time", "id")  # what Label Studio's import reads
+_PREDICTION_KEYS = ("result", "score", "model_version")
 _DEDUP_BATCH = 1024  # rows checked for duplicates at once (vectorised)
 _EXACT_COUNT_MAX_BYTES = 5 << 20  # above this, preview_upload does not read the whole file to count rows
 
@@ -94,9 +100,13 @@ class _SeenTexts:
 class TaskStream:
     """Chunks of Label Studio task dicts read from an upload (see :func:`iter_task_chunks`).
 
-    Iterate it once. The counters grow while it streams and are final after the loop:
-    ``n_rows == n_empty + n_duplicates + n_tasks``. ``bytes_read`` of ``size`` bytes (``fraction``) say
-    how far into the file the last chunk reached: a progress measure that needs no row count.
+    Iterate it once: the whole file is read once without building tasks before the first chunk (a malformed row
+    anywhere raises UploadError before anything is sent), then streamed. The counters grow while it streams and
+    are final after the loop: ``n_rows == n_empty + n_duplicates + n_tasks``; ``n_annotations`` and
+    ``n_predictions`` count those sent with the tasks (Label Studio's own ``[{"data", "annotations",
+    "predictions"}]`` format), ``left_out`` what the file held that is not sent (see :func:`task_extras`).
+    ``bytes_read`` of ``size`` bytes (``fraction``) say how far into the file the last chunk reached: a progress
+    measure that needs no row count.
     """
 
     def __init__(
@@ -112,10 +122,12 @@ class TaskStream:
         check_int("chunk_size", chunk_size, 1)
         if not data_key or not isinstance(data_key, str):
             raise ConfigError(f"The 'data_key' parameter must be a non-empty string. Got {data_key!r} instead.")
-        self._source, self._filename, self._text_column = source, filename, text_column
+        self._source, self._filename, self._text_column = rereadable(source), filename, text_column
         self._data_key, self._chunk_size, self._keep_columns = data_key, chunk_size, keep_columns
         self._started = False
         self.n_rows = self.n_empty = self.n_duplicates = self.n_tasks = 0
+        self.n_annotations = self.n_predictions = 0
+        self.left_out: Counter[str] = Counter()
         self.bytes_read = self.size = 0
 
     @property
@@ -134,16 +146,33 @@ class TaskStream:
         data[self._data_key] = text  # the text wins over another column named like data_key
         return data
 
+    def _task(self, row: dict[str, Any], text: str) -> dict[str, Any]:
+        task = {"data": self._data(row, text)}
+        if isinstance(row, TaskRow):
+            extras, left_out = task_extras(row.rest)
+            task.update(extras)
+            self.left_out.update(left_out)
+            self.n_annotations += len(extras.get("annotations", ()))
+            self.n_predictions += len(extras.get("predictions", ()))
+        return task
+
+    def _left_out(self, row: dict[str, Any], reason: str) -> None:
+        """Count a row that is not imported, and the annotations and predictions it carried."""
+        for key in ("annotations", "predictions"):
+            if isinstance(row, TaskRow) and isinstance(row.rest.get(key), list) and row.rest[key]:
+                self.left_out[f"{key} on rows {reason}"] += len(row.rest[key])
+
     def _chunks(self) -> Iterator[list[dict[str, Any]]]:
         seen = _SeenTexts()
         chunk: list[dict[str, Any]] = []
-        with open_rows(self._source, self._filename) as (_, _, size, columns, rows, position):
+        columns = check_rows(self._source, self._filename)
+        if self._text_column not in columns:
+            raise UploadError(
+                f"{self._filename}: no column {self._text_column!r}; columns found: "
+                f"{', '.join(map(repr, columns)) or 'none'}. Choose one of them as the text column."
+            )
+        with open_rows(self._source, self._filename) as (_, _, size, _, rows, position):
             self.size = size
-            if self._text_column not in columns:
-                raise UploadError(
-                    f"{self._filename}: no column {self._text_column!r}; columns found: "
-                    f"{', '.join(map(repr, columns)) or 'none'}. Choose one of them as the text column."
-                )
             for batch in iter(lambda: list(itertools.islice(rows, _DEDUP_BATCH)), []):
                 self.n_rows += len(batch)
                 texts = [_as_text(row.get(self._text_column)) for row in batch]
@@ -152,10 +181,12 @@ class TaskStream:
                 for row, text, key in zip(batch, texts, keys, strict=True):
                     if not key:
                         self.n_empty += 1
+                        self._left_out(row, EMPTY_TEXT)
                     elif not next(fresh):
                         self.n_duplicates += 1
+                        self._left_out(row, REPEATED_TEXT)
                     else:
-                        chunk.append({"data": self._data(row, text)})
+                        chunk.append(self._task(row, text))
                         self.n_tasks += 1
                         if len(chunk) == self._chunk_size:
                             self.bytes_read = position()
@@ -164,6 +195,36 @@ class TaskStream:
         self.bytes_read = self.size
         if chunk:
             yield chunk
+
+
+def task_extras(rest: dict[str, Any]) -> tuple[dict[str, Any], Counter[str]]:
+    """What a Label Studio task besides its data is imported with, and counts of what is not.
+
+    Kept: ``annotations`` and ``predictions`` that are objects with a ``result`` list (the keys Label Studio's
+    import reads), and a ``meta`` object. An annotation's ``completed_by`` is dropped: an id or e-mail from another
+    server names another person or none here, and Label Studio refuses the whole request for an unknown one; the
+    annotation then counts as the importing user's. Drafts are left out (Label Studio imports them only behind a
+    feature flag). Ids, counters and timestamps of the other server are bookkeeping Label Studio ignores.
+
+    Returns (the keys to add to the task, counts by reason: ``"annotations without a result list"``,
+    ``"predictions without a result list"``, ``"drafts"``, ``"annotator ids"``).
+    """
+    extras: dict[str, Any] = {}
+    counts: Counter[str] = Counter()
+    for key, keep in (("annotations", _ANNOTATION_KEYS), ("predictions", _PREDICTION_KEYS)):
+        items = rest.get(key)
+        items = items if isinstance(items, list) else [items] if items is not None else []
+        valid = [item for item in items if isinstance(item, dict) and isinstance(item.get("result"), list)]
+        counts[f"{key} without a result list"] += len(items) - len(valid)
+        if key == "annotations":
+            counts["annotator ids"] += sum(1 for item in valid if item.get("completed_by") is not None)
+        if valid:
+            extras[key] = [{k: item[k] for k in keep if k in item} for item in valid]
+    if isinstance(rest.get("meta"), dict) and rest["meta"]:
+        extras["meta"] = rest["meta"]
+    drafts = rest.get("drafts")
+    counts["drafts"] += len(drafts) if isinstance(drafts, list) else 0
+    return extras, +counts
 
 
 def iter_task_chunks(
@@ -192,6 +253,39 @@ def iter_task_chunks(
     )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class ImportReport:
+    """What the Project page says after an import: one summary sentence and one sentence per kind left out."""
+
+    summary: str
+    warnings: tuple[str, ...]
+
+
+def import_report(stream: TaskStream, imported: TaskImport) -> ImportReport:
+    """The summary of a finished import (``created N tasks with A annotations and P predictions``) and a
+    sentence for everything the file held that is not in Label Studio now: empty texts, repeated texts, the
+    annotations and predictions they carried, invalid ones, drafts, annotator ids, and whatever Label Studio
+    itself created fewer of than it was sent."""
+    summary = (
+        f"Created {imported.tasks:,} tasks with {imported.annotations:,} annotations and "
+        f"{imported.predictions:,} predictions from {stream.n_rows:,} rows."
+    )
+    left_out = {EMPTY_TEXT: stream.n_empty, REPEATED_TEXT: stream.n_duplicates}
+    warnings = [f"{_plural(n, 'row', 'rows')} {reason} left out." for reason, n in left_out.items() if n]
+    for reason, n in sorted(stream.left_out.items()):
+        if reason == "annotator ids":
+            warnings.append(
+                f"{_plural(n, 'annotation names an annotator', 'annotations name annotators')} of another server: "
+                "counted as made by you (the key's user)."
+            )
+        elif reason == "drafts":
+            warnings.append(f"{_plural(n, 'draft', 'drafts')} left out (Label Studio imports submitted annotations).")
+        else:
+            kind, _, why = reason.partition(" ")
+            warnings.append(f"{_plural(n, kind[:-1], kind)} {why} left out.")
+    return ImportReport(summary, tuple(warnings) + tuple(imported.shortfalls()))
+
+
 def read_labeled_csv(source: Source) -> pd.DataFrame:
     """Read a labeled CSV into a DataFrame with str columns ``text`` and ``label``, blank rows dropped.
 
@@ -215,6 +309,10 @@ def read_labeled_csv(source: Source) -> pd.DataFrame:
     out = df[keep].reset_index(drop=True)
     out.attrs["n_dropped"] = int((~keep).sum())
     return out
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
 
 
 def _as_text(value: Any) -> str:

@@ -186,6 +186,9 @@ class IterationCounts(_Stored):
     multi_label: bool | None = None  # None: written before the flag was stored and not measured
     label_fingerprint: str | None = None  # digest of the task ids and labels trained and evaluated on
     eval_order: str | None = None  # "random": its queue served the evaluation set in its fixed random order
+    no_usable_label: int | None = None  # labeled tasks without a usable answer (empty, another control, ...)
+    predictions_left_out: int | None = None  # their tasks were deleted during the run
+    warnings: tuple[str, ...] = ()  # what was left out, in sentences (``reports.left_out``)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 

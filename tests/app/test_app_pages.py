@@ -3,6 +3,7 @@ against the real Label Studio server (started once per test session by tests/con
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -170,6 +171,32 @@ def test_import_a_csv_file(make_app: MakeApp, label_studio: Connection, gateway:
     assert gateway.get_project(project.id).task_number == 3
     assert at.file_uploader[0].value is None, "the uploader is emptied: no second import by accident"
     assert state.W_IMPORT not in [b.key for b in at.button]
+
+
+def test_import_label_studio_tasks_says_what_was_created_and_left_out(
+    make_app: MakeApp, label_studio: Connection, gateway: Gateway, unique_title: str
+) -> None:
+    project = gateway.create_project(unique_title, TEMPLATES["sentiment"])
+    at = make_app(label_studio)
+    at.query_params["project"] = str(project.id)
+    open_page(at.run(), "pages/project.py")
+    positive = [{"from_name": "sentiment", "to_name": "text", "type": "choices", "value": {"choices": ["Positive"]}}]
+    tasks = [
+        {"data": {"text": "Great phone"}, "annotations": [{"result": positive, "completed_by": 12}],
+         "predictions": [{"result": positive, "score": 0.9, "model_version": "elsewhere"}]},
+        {"data": {"text": "Great phone"}, "annotations": [{"result": positive}]},
+        {"data": {"text": "Battery died"}},
+    ]  # fmt: skip
+    at.file_uploader[0].set_value(("export.json", json.dumps(tasks).encode(), "application/json")).run()
+    at.button(key=state.W_IMPORT).click().run()
+    assert not at.exception and not at.error, texts(at.error)
+    assert "Created 2 tasks with 1 annotations and 1 predictions from 3 rows." in texts(at.caption)
+    assert texts(at.warning) == [
+        "1 row repeating an earlier text left out.",
+        "1 annotation on rows repeating an earlier text left out.",
+        "1 annotation names an annotator of another server: counted as made by you (the key's user).",
+    ]
+    assert gateway.get_project(project.id).task_number == 2 and len(gateway.labeled_tasks(project.id)) == 1
 
 
 # -- deep links and the current project ----------------------------------------------------------------------

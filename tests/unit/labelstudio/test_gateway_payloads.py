@@ -5,11 +5,18 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
+import pytest
+
+from al_core.errors import LabelStudioError
+from al_core.labelstudio.gateway import Gateway
 from al_core.labelstudio.gateway_payloads import (
+    TaskImport,
+    check_listed,
     completed_filter,
     listed_task,
     prediction,
     project,
+    task_import,
     task_meta,
     task_with_annotations,
     updated_after_filter,
@@ -91,3 +98,43 @@ def test_the_sdks_project_as_ours():
     assert project(sdk) == Project(3, "Reviews", "<View/>", 120, 0, "Uncertainty sampling", "al-0002-n40", 1)
     bare = SimpleNamespace(id=4, title=None, label_config=None)
     assert project(bare) == Project(4, "", "", 0, 0, "", "", 1)
+
+
+def test_task_import_counts_what_was_sent_and_what_label_studio_created():
+    chunk = [
+        {"data": {"text": "a"}, "annotations": [{"result": []}, {"result": []}], "predictions": [{"result": []}]},
+        {"data": {"text": "b"}},
+        {"text": "bare"},
+    ]
+    answer = {"task_count": 3, "annotation_count": 2, "prediction_count": 0, "duration": 0.1}
+    done = task_import(chunk, answer)
+    assert done == TaskImport(3, 2, 0, 3, 2, 1)
+    assert task_import(chunk, None) == TaskImport(3, 2, 1, 3, 2, 1), "an answer without counts: taken as sent"
+    assert done + done == TaskImport(6, 4, 0, 6, 4, 2)
+    assert done.shortfalls() == [
+        "Label Studio created 0 of the 1 predictions it was sent; the other 1 were left out (see its server log)."
+    ]
+
+
+def test_a_listing_short_of_the_servers_total_is_an_error():
+    check_listed("tasks of project 3", 100, 250, more=True)  # another page to read
+    check_listed("tasks of project 3", 250, 250, more=False)
+    with pytest.raises(LabelStudioError, match=r"^Label Studio said it holds 250 tasks of project 3 but sent 100;"):
+        check_listed("tasks of project 3", 100, 250, more=False)
+
+
+def test_list_tasks_follows_pages_capped_by_the_server_to_its_total(monkeypatch):
+    gateway = Gateway("http://127.0.0.1:9", "unit-test-key")
+    rows = [{"id": i, "data": {"text": str(i)}} for i in range(250)]
+    asked: list[int] = []
+
+    def page_of(project_id, page, page_size, query, include, *, served=rows, cap=100):
+        asked.append(page)
+        part = served[(page - 1) * cap : page * cap]
+        return {"tasks": part, "total": 250} if part else None  # past the end: Label Studio answers 404
+
+    monkeypatch.setattr(gateway, "_tasks_page", page_of)
+    assert [t.id for t in gateway.list_tasks(3)] == list(range(250)) and asked == [1, 2, 3]
+    monkeypatch.setattr(gateway, "_tasks_page", lambda *a: page_of(*a, served=rows[:180]))
+    with pytest.raises(LabelStudioError, match="holds 250 tasks of project 3 but sent 180"):
+        gateway.list_tasks(3)

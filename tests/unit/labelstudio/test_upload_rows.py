@@ -7,7 +7,8 @@ import io
 import pytest
 
 from al_core.errors import UploadError
-from al_core.labelstudio.upload_rows import csv_rows, open_rows
+from al_core.labelstudio import upload_rows
+from al_core.labelstudio.upload_rows import TaskRow, check_rows, csv_rows, open_rows
 
 
 def rows_of(text: str, fmt: str = "csv") -> tuple[tuple[str, ...], list[dict]]:
@@ -73,3 +74,49 @@ def test_the_position_reaches_the_file_size_at_the_end():
     with open_rows(io.BytesIO(raw), "x.csv") as (_, _, size, _, rows, position):
         assert sum(1 for _ in rows) == 1000
         assert position() == size == len(raw)
+
+
+@pytest.mark.parametrize(
+    ("text", "fmt", "line", "error"),
+    [
+        ('text\nok\n"unclosed\nmore\nstill more\n', "csv", 3, "unexpected end of data"),
+        ('text\nok\n"unclosed\nmore\n"quoted"\nlast\n', "csv", 3, "',' expected after '\"'"),
+        ('id\ttext\n1\tok\n\n2\t"unclosed\n3\tmore\n', "tsv", 4, "unexpected end of data"),
+        ('text\n"a"b\n', "csv", 2, "',' expected after '\"'"),
+    ],
+)
+def test_an_unclosed_quote_is_an_error_at_the_line_where_the_field_starts(text, fmt, line, error):
+    # Python's csv reader without strict=True would make the following lines (or the rest of the file) one text
+    message = rf"^x\.{fmt}: line {line} is not valid {fmt.upper()} \({error}\); an unclosed quote on that line"
+    with pytest.raises(UploadError, match=message) as caught:
+        rows_of(text, fmt)
+    assert str(caught.value).endswith("Fix that line and upload again; nothing was imported.")
+
+
+def test_a_quote_inside_an_unquoted_field_is_kept():
+    assert rows_of('text\n5" screen\n')[1] == [{"text": '5" screen'}]
+
+
+def test_an_unterminated_json_string_names_its_line_across_block_edges(monkeypatch):
+    monkeypatch.setattr(upload_rows, "_BLOCK", 7)
+    raw = b'[\n{"text": "a"},\n{"text": "b"},\n{"text": "unclosed},\n{"text": "c"}\n]'
+    message = r"item 3 of the JSON list is not valid JSON \(Invalid control character at, line 4\); the item starts"
+    with pytest.raises(UploadError, match=message + r" on line 4\. Fix it"):
+        open_all(raw, "x.json")
+
+
+def test_label_studio_tasks_are_task_rows_with_their_other_keys():
+    rows = open_all(b'[{"data": {"text": "a"}, "annotations": [{"result": []}], "id": 3}, {"text": "b"}]', "x.json")[4]
+    assert rows == [{"text": "a"}, {"text": "b"}]
+    assert isinstance(rows[0], TaskRow) and rows[0].rest == {"annotations": [{"result": []}], "id": 3}
+    assert not isinstance(rows[1], TaskRow)
+
+
+def test_check_rows_reads_the_whole_file_and_returns_its_columns():
+    assert check_rows(io.BytesIO(b"a,b\n1,2\n"), "x.csv") == ("a", "b")
+    with pytest.raises(UploadError, match="line 1002 is not valid CSV"):
+        check_rows(io.BytesIO(b"a\n" + b"row\n" * 1000 + b'"open\n'), "x.csv")
+
+
+def test_a_text_file_has_no_quoting_a_quote_stays_on_its_line():
+    assert open_all(b'"unclosed\nnext\n', "x.txt")[4] == [{"text": '"unclosed'}, {"text": "next"}]

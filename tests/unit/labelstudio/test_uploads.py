@@ -14,6 +14,7 @@ from al_core.errors import ConfigError, UploadError
 from al_core.lab.sample import SAMPLE_CSV
 from al_core.labelstudio import upload_rows, uploads
 from al_core.labelstudio.gateway import Gateway
+from al_core.labelstudio.gateway_payloads import TaskImport
 from al_core.labelstudio.upload_text import decode_bytes
 from al_core.labelstudio.uploads import UploadPreview, iter_task_chunks, preview_upload, read_labeled_csv
 
@@ -350,3 +351,91 @@ def test_read_labeled_csv_missing_columns():
         UploadError, match=r"needs columns 'text' and 'label'; missing \['label'\], found \['text', 'y'\]"
     ):
         read_labeled_csv(io.BytesIO(b"text,y\na,b\n"))
+
+
+# --- nothing imported from a malformed file; Label Studio's own task format ----------------------------------------
+
+
+def test_a_malformed_row_after_the_first_chunk_raises_before_the_first_chunk_leaves():
+    raw = "text\n" + "".join(f"row {i}\n" for i in range(50)) + '"unclosed\nmore\n'
+    chunks = iter(iter_task_chunks(io.BytesIO(raw.encode()), "x.csv", text_column="text", chunk_size=10))
+    with pytest.raises(UploadError, match=r"^x\.csv: line 52 is not valid CSV \(unexpected end of data\)"):
+        next(chunks)
+
+
+def test_a_pipe_is_read_once_for_the_check_and_the_import():
+    class Pipe(io.RawIOBase):
+        def __init__(self, data: bytes) -> None:
+            self._data = io.BytesIO(data)
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, b) -> int:
+            chunk = self._data.read(len(b))
+            b[: len(chunk)] = chunk
+            return len(chunk)
+
+    assert [t for c in iter_task_chunks(Pipe(b"text\nx\ny\n"), "p.csv", text_column="text") for t in c] == [
+        {"data": {"text": "x"}},
+        {"data": {"text": "y"}},
+    ]
+
+
+def test_read_labeled_csv_refuses_an_unclosed_quote_naming_its_line():
+    with pytest.raises(UploadError, match=r"^lab\.csv: line 3 is not valid CSV \(unexpected end of data\)"):
+        read_labeled_csv(_named(b'text,label\ngood,pos\n"bad,neg\nugly,neg\n', "lab.csv"))
+
+
+def _named(raw: bytes, name: str) -> io.BytesIO:
+    f = io.BytesIO(raw)
+    f.name = name
+    return f
+
+
+def test_task_extras_keep_what_label_studio_imports_and_count_the_rest():
+    rest = {
+        "id": 9,
+        "annotations": [
+            {"id": 1, "result": [{"x": 1}], "completed_by": 42, "task": 9, "ground_truth": False},
+            {"result": "not a list"},
+            "not an object",
+        ],
+        "predictions": [{"result": [], "score": 0.2, "model_version": "m", "task": 9, "id": 4}],
+        "meta": {"source": "crm"},
+        "drafts": [{}, {}],
+    }
+    extras, counts = uploads.task_extras(rest)
+    assert extras == {
+        "annotations": [{"result": [{"x": 1}], "ground_truth": False, "id": 1}],
+        "predictions": [{"result": [], "score": 0.2, "model_version": "m"}],
+        "meta": {"source": "crm"},
+    }
+    assert counts == {"annotations without a result list": 2, "annotator ids": 1, "drafts": 2}
+    assert uploads.task_extras({"annotations": [], "total_annotations": 0}) == ({}, {})
+
+
+def test_label_studio_tasks_are_imported_with_annotations_and_what_is_left_out_is_said():
+    tasks = [
+        {"data": {"text": "a"}, "annotations": [{"result": [1], "completed_by": 3}], "predictions": [{"result": []}]},
+        {"data": {"text": "a"}, "annotations": [{"result": [2]}, {"result": [3]}]},
+        {"data": {"text": ""}, "predictions": [{"result": []}]},
+        {"data": {"text": "b"}, "drafts": [{"result": []}]},
+    ]
+    stream = iter_task_chunks(io.BytesIO(json.dumps(tasks).encode()), "x.json", text_column="text")
+    assert [t for c in stream for t in c] == [
+        {"data": {"text": "a"}, "annotations": [{"result": [1]}], "predictions": [{"result": []}]},
+        {"data": {"text": "b"}},
+    ]
+    assert (stream.n_tasks, stream.n_annotations, stream.n_predictions) == (2, 1, 1)
+    report = uploads.import_report(stream, TaskImport(2, 1, 0, 2, 1, 1))
+    assert report.summary == "Created 2 tasks with 1 annotations and 0 predictions from 4 rows."
+    assert report.warnings == (
+        "1 row with an empty text left out.",
+        "1 row repeating an earlier text left out.",
+        "2 annotations on rows repeating an earlier text left out.",
+        "1 annotation names an annotator of another server: counted as made by you (the key's user).",
+        "1 draft left out (Label Studio imports submitted annotations).",
+        "1 prediction on rows with an empty text left out.",
+        "Label Studio created 0 of the 1 predictions it was sent; the other 1 were left out (see its server log).",
+    )

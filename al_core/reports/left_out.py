@@ -1,0 +1,56 @@
+"""What an iteration left out, in sentences: read from its counts, said by the CLI, the Active Learning page and
+the history (stored with the record's counts as ``warnings``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def _count(value: Any) -> int:
+    """A stored count: an int, or a mapping of label -> count (``unknown_labels``) summed; anything else is 0."""
+    if isinstance(value, Mapping):
+        return sum(n for n in value.values() if isinstance(n, int) and not isinstance(n, bool))
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
+
+
+def iteration_warnings(counts: Mapping[str, Any]) -> list[str]:
+    """One sentence per kind of data an iteration could not use, from its counts (empty when nothing was left out).
+
+    Reads ``missing_text``, ``skipped``, ``unknown_labels`` (label -> annotations, or their number),
+    ``no_usable_label`` and ``predictions_left_out``; a missing count reads as 0.
+    """
+    out = []
+    if n := _count(counts.get("missing_text")):
+        out.append(
+            f"{_plural(n, 'task has', 'tasks have')} no text in the field the labeling config shows: left out of "
+            "training and scoring."
+        )
+    if n := _count(counts.get("skipped")):
+        out.append(f"{_plural(n, 'task was', 'tasks were')} skipped by every annotator: not trained on.")
+    unknown = counts.get("unknown_labels")
+    if n := _count(unknown):
+        named = (
+            ", ".join(f"{label!r} ({k:,})" for label, k in sorted(unknown.items()))
+            if isinstance(unknown, Mapping)
+            else ""
+        )
+        out.append(
+            f"{_plural(n, 'annotation names a label', 'annotations name labels')} not in the labeling config"
+            f"{': ' + named if named else ''}; ignored. Add the labels to the config or fix the annotations."
+        )
+    if n := _count(counts.get("no_usable_label")):
+        out.append(
+            f"{_plural(n, 'labeled task has', 'labeled tasks have')} no usable answer (empty, for another control, "
+            "several choices where the config allows one, or only unknown labels): neither trained on nor queued."
+        )
+    if n := _count(counts.get("predictions_left_out")):
+        out.append(
+            f"{_plural(n, 'prediction was', 'predictions were')} left out: "
+            f"{'its task was' if n == 1 else 'their tasks were'} deleted in Label Studio during the run."
+        )
+    return out

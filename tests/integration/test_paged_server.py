@@ -1,0 +1,60 @@
+"""A Label Studio that caps its page size (``TASK_API_PAGE_SIZE_MAX=100``, a setting of Label Studio): every
+listing is read to the server's total, so an iteration trains on, scores and queues every task."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from al_core.iteration import IterationSettings, run_iteration
+from al_core.labelstudio.gateway import Gateway
+from al_core.labelstudio.label_config import TEMPLATES
+from al_core.labelstudio.local_server import LocalServer, ServerStartFailed, start_local_server
+from al_core.settings import db_url
+from al_core.store.history import History
+from tests.conftest import free_port
+
+
+@pytest.fixture(scope="module")
+def paged_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    data: Path = tmp_path_factory.mktemp("labelstudio-paged")
+    try:
+        server = start_local_server(data, port=free_port(), extra_env={"TASK_API_PAGE_SIZE_MAX": "100"})
+    except ServerStartFailed as err:
+        pytest.fail(f"The paged Label Studio test server could not start:\n{err}", pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def paged(paged_server: LocalServer) -> Gateway:
+    return Gateway(paged_server.connection.url, paged_server.connection.api_key)
+
+
+def choice(label: str) -> list[dict]:
+    return [{"from_name": "sentiment", "to_name": "text", "type": "choices", "value": {"choices": [label]}}]
+
+
+def test_250_tasks_30_labeled_are_all_read_scored_and_queued(paged: Gateway) -> None:
+    project = paged.create_project("paged server", TEMPLATES["sentiment"])
+    labeled = [
+        {"data": {"text": f"{word} {i}"}, "annotations": [{"result": choice(label)}]}
+        for i in range(15)
+        for word, label in (("great product", "Positive"), ("awful service", "Negative"))
+    ]
+    unlabeled = [{"data": {"text": f"{'great' if i % 2 else 'awful'} thing number {i}"}} for i in range(220)]
+    paged.import_tasks(project.id, [labeled + unlabeled])
+    page = paged._raw("GET", "api/tasks", "probing", params={"project": project.id, "page_size": 5000})
+    assert (len(page["tasks"]), page["total"]) == (100, 250), "the server caps its pages"
+    assert len(paged.list_tasks(project.id)) == 250
+    assert len(paged.list_tasks(project.id, labeled=False)) == 220
+
+    result = run_iteration(paged, History(db_url()), project.id, IterationSettings(upload_top=0))
+
+    assert result.counts["n_tasks"] == 250
+    assert result.n_unlabeled == result.n_scored == 220
+    assert result.n_labeled + result.n_eval_labeled == 30
+    assert result.n_predictions == len(paged.list_predictions(project.id, result.model_version)) == 220
+    assert result.warnings == []

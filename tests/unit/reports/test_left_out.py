@@ -1,0 +1,36 @@
+"""What an iteration left out, as sentences built from its counts."""
+
+from __future__ import annotations
+
+from al_core.reports.left_out import iteration_warnings
+
+
+def test_nothing_left_out_says_nothing():
+    assert iteration_warnings({}) == []
+    assert iteration_warnings({"missing_text": 0, "skipped": 0, "unknown_labels": {}, "n_labeled": 40}) == []
+
+
+def test_each_kind_left_out_is_one_sentence_with_its_count():
+    counts = {
+        "missing_text": 3,
+        "skipped": 1,
+        "unknown_labels": {"Spam": 2, "Ham": 1},
+        "no_usable_label": 2,
+        "predictions_left_out": 1,
+    }
+    assert iteration_warnings(counts) == [
+        "3 tasks have no text in the field the labeling config shows: left out of training and scoring.",
+        "1 task was skipped by every annotator: not trained on.",
+        "3 annotations name labels not in the labeling config: 'Ham' (1), 'Spam' (2); ignored. Add the labels to "
+        "the config or fix the annotations.",
+        "2 labeled tasks have no usable answer (empty, for another control, several choices where the config allows "
+        "one, or only unknown labels): neither trained on nor queued.",
+        "1 prediction was left out: its task was deleted in Label Studio during the run.",
+    ]
+
+
+def test_a_stored_count_of_unknown_labels_and_malformed_counts():
+    assert iteration_warnings({"unknown_labels": 1, "skipped": "2", "missing_text": None, "no_usable_label": True}) == [
+        "1 annotation names a label not in the labeling config; ignored. Add the labels to the config or fix the "
+        "annotations."
+    ]
