@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any, Self
+
+from al_core.store.measured import EvalOutcome, Interval, read_interval, read_outcomes, wilson_of_stored
 
 LabelSet = tuple[str, ...]  # a predicted label set: one label (single-label) or several (multi-label)
 
@@ -103,6 +105,8 @@ _READERS: dict[str, Callable[[Any], Any]] = {
     "Mapping[str, float]": _float_map,
     "Mapping[str, Any]": _mapping,
     "Mapping[LabelSet, int]": _label_set_counts,
+    "Interval | None": read_interval,
+    "Mapping[int, EvalOutcome]": read_outcomes,
 }
 
 
@@ -206,7 +210,18 @@ class StoredMetrics(_Stored):
     train_class_counts: Mapping[str, int] = field(default_factory=dict)
     live_agreement: float | None = None  # previous version's predictions vs labels given since; None: none yet
     n_live: int | None = None  # tasks ``live_agreement`` is measured on
+    accuracy_ci: Interval | None = None  # 95% Wilson interval (read from accuracy and n_eval when not stored)
+    macro_f1_ci: Interval | None = None  # 95% bootstrap interval; None for multi-label and older versions
+    eval_outcomes: Mapping[int, EvalOutcome] = field(default_factory=dict)  # per evaluation task measured on
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: Any) -> Self:
+        """``_Stored.from_json``; a version stored without its accuracy interval gets the Wilson interval."""
+        read = super().from_json(data)
+        if read.accuracy_ci is None and (ci := wilson_of_stored(read.accuracy, read.n_eval)) is not None:
+            return replace(read, accuracy_ci=ci)
+        return read
 
 
 @dataclass(frozen=True)
