@@ -148,14 +148,14 @@ def _measure_multi_label(y_true: Sequence[Any], y_pred: Sequence[Any], labels: S
 class Uncertainty:
     """How sure a measurement is: 95% intervals ``(low, high)`` of accuracy (Wilson) and macro-F1 (bootstrap;
     None for multi-label or fewer than 2 tasks), and each evaluation task's outcome: task id -> ``(predicted
-    label, right or not, confidence)``, the predicted label of a multi-label task joined with ``|``."""
+    label, right or not, confidence, true label)``, the labels of a multi-label task joined with ``|``."""
 
     accuracy_ci: tuple[float, float] | None
     macro_f1_ci: tuple[float, float] | None
-    outcomes: dict[int, tuple[str, bool, float]]
+    outcomes: dict[int, tuple[str, bool, float, str]]
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: intervals as lists, outcomes as ``{task_id: [predicted, correct, confidence]}``."""
+        """JSON-ready: intervals as lists, outcomes as ``{task_id: [predicted, correct, confidence, truth]}``."""
         return {
             "accuracy_ci": list(self.accuracy_ci) if self.accuracy_ci else None,
             "macro_f1_ci": list(self.macro_f1_ci) if self.macro_f1_ci else None,
@@ -188,8 +188,8 @@ def uncertainty(
         )
     correct = [_as_set(t) == _as_set(p) for t, p in zip(y_true, y_pred, strict=True)]
     outcomes = {
-        int(tid): (_label_text(p), ok, round(float(c), 4))
-        for tid, p, ok, c in zip(task_ids, y_pred, correct, confidence, strict=True)
+        int(tid): (_label_text(p), ok, round(float(c), 4), _label_text(t))
+        for tid, t, p, ok, c in zip(task_ids, y_true, y_pred, correct, confidence, strict=True)
     }
     f1_ci = None
     if not multi_label:

@@ -14,12 +14,13 @@ Interval = tuple[float, float]
 
 class EvalOutcome(NamedTuple):
     """One evaluation task as a version saw it: its predicted label (a multi-label set joined with ``|``),
-    whether that was right, and the model's confidence (top probability; None when not stored).
-    Stored as the list ``[predicted, correct, confidence]``."""
+    whether that was right, the model's confidence (top probability) and the true label it was measured
+    against (None when not stored). Stored as the list ``[predicted, correct, confidence, truth]``."""
 
     predicted: str
     correct: bool
-    confidence: float | None
+    confidence: float | None = None
+    truth: str | None = None
 
 
 def _number(value: Any) -> float | None:
@@ -44,17 +45,18 @@ def read_interval(value: Any) -> Interval | None:
 
 def read_outcomes(value: Any) -> dict[int, EvalOutcome]:
     """The stored ``{"12": ["card", true, 0.83]}`` as ``{12: EvalOutcome("card", True, 0.83)}``; entries of
-    another form are dropped (the confidence alone may be missing)."""
+    another form are dropped (the confidence and the truth may be missing)."""
     if not isinstance(value, Mapping):
         return {}
     out: dict[int, EvalOutcome] = {}
     for key, entry in value.items():
         task_id = _task_id(key)
-        if task_id is None or not isinstance(entry, list | tuple) or len(entry) not in (2, 3):
+        if task_id is None or not isinstance(entry, list | tuple) or not 2 <= len(entry) <= 4:
             continue
-        predicted, correct = entry[0], entry[1]
+        predicted, correct, rest = entry[0], entry[1], [*entry[2:], None, None]
         if isinstance(predicted, str) and isinstance(correct, bool):
-            out[task_id] = EvalOutcome(predicted, correct, _number(entry[2]) if len(entry) == 3 else None)
+            truth = rest[1] if isinstance(rest[1], str) else None
+            out[task_id] = EvalOutcome(predicted, correct, _number(rest[0]), truth)
     return out
 
 

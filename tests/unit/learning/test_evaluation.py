@@ -197,16 +197,16 @@ def test_uncertainty_gives_the_intervals_and_each_tasks_outcome() -> None:
     assert sure.accuracy_ci == pytest.approx((0.4902, 0.9433), abs=1e-4)  # Wilson, 8 of 10 right
     low, high = sure.macro_f1_ci
     assert 0 <= low < 0.69 < high <= 1  # macro-F1 of the sample: (14/15 + 1/2) / 2 = 0.717
-    assert sure.outcomes[100] == ("a", True, 0.9123) and sure.outcomes[107] == ("b", False, 0.9123)
-    assert sum(ok for _, ok, _ in sure.outcomes.values()) == 8
-    assert sure.to_dict()["eval_outcomes"][109] == ["a", False, 0.9123]
+    assert sure.outcomes[100] == ("a", True, 0.9123, "a") and sure.outcomes[107] == ("b", False, 0.9123, "a")
+    assert sum(outcome[1] for outcome in sure.outcomes.values()) == 8
+    assert sure.to_dict()["eval_outcomes"][109] == ["a", False, 0.9123, "b"]
 
 
 def test_uncertainty_of_multi_label_sets_compares_them_as_sets() -> None:
     sure = evaluation.uncertainty(
         [1, 2], [("a", "b"), ("a",)], [("b", "a"), ("b",)], [0.8, 0.6], ["a", "b"], multi_label=True
     )
-    assert sure.outcomes == {1: ("a|b", True, 0.8), 2: ("b", False, 0.6)}
+    assert sure.outcomes == {1: ("a|b", True, 0.8, "a|b"), 2: ("b", False, 0.6, "a")}
     assert sure.macro_f1_ci is None and sure.accuracy_ci is not None
 
 

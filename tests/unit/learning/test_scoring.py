@@ -43,7 +43,7 @@ def test_train_and_score_orders_the_pool_most_uncertain_first() -> None:
     )
     assert scored.metrics["accuracy_ci"] == pytest.approx([0.3424, 1.0], abs=1e-4)  # Wilson, 2 of 2 right
     assert scored.metrics["macro_f1_ci"] == [1.0, 1.0]
-    assert scored.metrics["eval_outcomes"] == {11: ["cat", True, 0.87], 12: ["dog", True, 0.87]}
+    assert scored.metrics["eval_outcomes"] == {11: ["cat", True, 0.87, "cat"], 12: ["dog", True, 0.87, "dog"]}
 
 
 def test_the_previous_version_gives_stability_live_agreement_and_the_stopping_signal() -> None:

@@ -33,14 +33,17 @@ def test_read_outcomes_keeps_well_formed_entries() -> None:
         "x": ["card", True, 0.5],  # not a task id
         "15": ["card"],
         "16": ["a|b", False, None],
+        "17": ["card", False, 0.4, "loan"],  # with the true label
+        "18": ["card", False, 0.4, "loan", "more"],
     }
     assert read_outcomes(stored) == {
         12: EvalOutcome("card", True, 0.83),
         13: EvalOutcome("loan", False, None),
         16: EvalOutcome("a|b", False, None),
+        17: EvalOutcome("card", False, 0.4, "loan"),
     }
     assert read_outcomes([["card", True]]) == {}
-    assert correct_by_task(read_outcomes(stored)) == {12: True, 13: False, 16: False}
+    assert correct_by_task(read_outcomes(stored)) == {12: True, 13: False, 16: False, 17: False}
 
 
 def test_wilson_of_stored_reads_the_count_of_right_answers() -> None:

@@ -60,7 +60,7 @@ def test_intervals_and_outcomes_as_the_engine_writes_them_read_back_typed() -> N
     metrics = StoredMetrics.from_json({**engine_metrics(), **sure.to_dict()})
     assert metrics.accuracy_ci == pytest.approx((0.3006, 0.9544), abs=1e-4)
     assert metrics.macro_f1_ci is not None and metrics.macro_f1_ci[0] <= metrics.macro_f1 <= metrics.macro_f1_ci[1]
-    assert metrics.eval_outcomes[9] == ("b", False, 0.9) and metrics.eval_outcomes[9].correct is False
+    assert metrics.eval_outcomes[9] == ("b", False, 0.9, "a") and metrics.eval_outcomes[9].correct is False
     assert StoredMetrics.from_json(metrics.to_json()) == metrics
 
 
