@@ -91,7 +91,10 @@ def headline(records: list[IterationRecord]) -> None:
         None if s["accuracy_delta"] is None else f"{s['accuracy_delta']:+.1f} points",
         delta_color="normal" if tested else "off",
         delta_arrow="auto" if tested else "off",
-        delta_description=None if s["accuracy_delta"] is None else (s["paired_verdict"] or "not tested"),
+        delta_description=None
+        if s["accuracy_delta"] is None
+        else f"{s['paired_verdict'] or 'not tested'}; 95% interval {version_summary.interval_text(s['accuracy_ci'])}, "
+        f"n = {s['n_eval']:,}",
         chart_data=history["accuracy"] or None,
         help=f"Share of the held-out evaluation set the latest version gets right (never trained on), "
         f"{s['n_eval']:,} evaluation labels, 95% interval {version_summary.interval_text(s['accuracy_ci']) or 'n/a'}."

@@ -51,7 +51,7 @@ def paired(before: IterationRecord | None, latest: IterationRecord) -> Compariso
     )
 
 
-def _versus_previous(records: Sequence[IterationRecord]) -> dict[str, str]:
+def versus_previous(records: Sequence[IterationRecord]) -> dict[str, str]:
     """Model version -> its paired-test verdict against the previous measured version (``better (p = 0.01)``)."""
     measured = [r for r in succeeded_versions(records) if r.metrics.accuracy is not None]
     out: dict[str, str] = {}
@@ -71,7 +71,7 @@ def versions_table(records: Sequence[IterationRecord]) -> pd.DataFrame:
 
     A running iteration's ``error`` column says since when it runs and its step. ``vs previous (paired test)``:
     McNemar's test against the previous measured version on the evaluation tasks both were measured on."""
-    versus = _versus_previous(records)
+    versus = versus_previous(records)
     rows = [
         (
             r.model_version,
@@ -125,6 +125,16 @@ def precision_text(metrics: StoredMetrics) -> str:
     target = round(TARGET_MARGIN * 100)
     narrow = f"about {more:,} more evaluation labels for ±{target} points" if more else f"within ±{target} points"
     return f"±{math.ceil((ci[1] - ci[0]) * 50)} points: 95% interval {interval_text(ci)}; {narrow}"
+
+
+def accuracy_caption(metrics: StoredMetrics) -> str:
+    """``74.2% on 40 evaluation labels (±14 points: 95% interval 60%-86%; about 252 more evaluation labels for ±5
+    points)``, or ``accuracy not measured`` (no evaluation labels, or no model)."""
+    if metrics.accuracy is None:
+        return "accuracy not measured"
+    precision = precision_text(metrics)
+    shown = f"{metrics.accuracy:.1%} on {metrics.n_eval or 0:,} evaluation labels"
+    return f"{shown} ({precision})" if precision else shown
 
 
 def _trend(test: Comparison | None, before: IterationRecord) -> str:

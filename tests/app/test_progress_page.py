@@ -198,6 +198,7 @@ def test_three_versions(make_app: MakeApp, project_id: int, label_studio_up: Cal
     assert "improving" not in verdict
     assert (accuracy.proto.color, accuracy.proto.direction) == (Metric.GRAY, Metric.NONE)
     assert "95% interval 60%-86%" in accuracy.help and "40 evaluation labels" in accuracy.help
+    assert accuracy.proto.delta_description == "not tested; 95% interval 60%-86%, n = 40"
     assert "(±14 points: 95% interval 60%-86%; about 252 more evaluation labels for ±5 points)" in verdict
     assert len(at.get("plotly_chart")) == 9
     assert at.selectbox(key="w_progress_version").value == names[-1]

@@ -145,3 +145,10 @@ def test_summary_of_200_versions() -> None:
     assert out["n_versions"] == 200
     assert out["latest"] == "al-0200-n4000"
     assert out["accuracy_text"].endswith("since al-0199-n3980")
+
+
+def test_accuracy_caption_gives_n_the_interval_and_the_labels_for_5_points() -> None:
+    assert version_summary.accuracy_caption(record(1, accuracy=0.75).metrics) == (
+        "75.0% on 40 evaluation labels (±14 points: 95% interval 60%-86%; about 246 more evaluation labels for ±5 points)"
+    )
+    assert version_summary.accuracy_caption(record(1, cold=True).metrics) == "accuracy not measured"
