@@ -23,8 +23,9 @@ from al_core.labelstudio.gateway import Gateway
 from al_core.learning.models import MODELS
 from al_core.learning.strategies import STRATEGIES
 from al_core.pruning import history_present, prune_after_run, prune_recorded
+from al_core.reports import version_summary
 from al_core.store.history import History
-from al_core.store.records import BIASED_SAMPLE_NOTE, IterationRecord
+from al_core.store.records import BIASED_SAMPLE_NOTE, IterationRecord, StoredMetrics
 from al_core.store.versions import rollback
 
 
@@ -161,14 +162,18 @@ def _iterate(args: argparse.Namespace) -> int:
     return 0
 
 
-def iteration_payload(it: IterationRecord) -> dict[str, Any]:
+def iteration_payload(it: IterationRecord, vs_previous: str | None = None) -> dict[str, Any]:
     """One iteration in ``status --json``: ``n_labeled`` is null while a running iteration has not read its
-    labels; ``metrics`` is ``{}`` for a running, failed or cold-start one; ``step`` is the running step."""
+    labels; ``metrics`` is ``{}`` for a running, failed or cold-start one (``accuracy_ci`` is ``[low, high]``, the
+    95% interval; the per-task ``eval_outcomes`` are left out); ``step`` is the running step; ``vs_previous`` is
+    McNemar's paired test against the previous measured version (``better (p = 0.01, 40 tasks)``), or null."""
+    metrics = {k: v for k, v in it.metrics.to_json().items() if k != "eval_outcomes"}
     return {
         "model_version": it.model_version,
         "status": it.status,
         "n_labeled": it.n_labeled,
-        "metrics": it.metrics.to_json(),
+        "metrics": metrics,
+        "vs_previous": vs_previous,
         "error": it.error,
         "trigger": it.trigger,
         "started_at": it.started_at.isoformat() + "Z",
@@ -181,7 +186,9 @@ def iteration_payload(it: IterationRecord) -> dict[str, Any]:
 def status_payload(gateway: Gateway, history: History, project_id: int) -> dict[str, Any]:
     """What ``status --json`` prints."""
     project = gateway.get_project(project_id)
-    iterations = [iteration_payload(it) for it in history.iterations(project_id)]
+    records = history.iterations(project_id)
+    versus = version_summary.versus_previous(records)
+    iterations = [iteration_payload(it, versus.get(it.model_version)) for it in records]
     auto = history.automation(project_id)
     triggers = history.events(project_id, "trigger", limit=1)
     automation = {
@@ -218,14 +225,27 @@ def _status(args: argparse.Namespace) -> int:
         f"last_trigger={a['last_trigger']}"
     )
     for it in payload["iterations"]:
-        acc = it["metrics"].get("accuracy")
-        shown = f"accuracy={acc:.3f}" if isinstance(acc, float) else "accuracy=-"
-        if isinstance(acc, float) and it["metrics"].get("eval_sample") != "random":
-            shown += f" ({BIASED_SAMPLE_NOTE})"
         labeled = "-" if it["n_labeled"] is None else it["n_labeled"]
         note = it["state"] if it["status"] == "running" else it["error"] or ""
-        print(f"  {it['model_version']:<22} {it['status']:<10} labeled={labeled:<6} {shown} {note}")
+        versus = f" vs previous: {it['vs_previous']}" if it.get("vs_previous") else ""
+        print(
+            f"  {it['model_version']:<22} {it['status']:<10} labeled={labeled:<6} {_accuracy_text(it)}{versus} {note}"
+        )
+    measured = [it for it in payload["iterations"] if it["status"] == "succeeded" and "accuracy" in it["metrics"]]
+    if measured:
+        latest = StoredMetrics.from_json(measured[-1]["metrics"])
+        print(f"Latest measured version {measured[-1]['model_version']}: {version_summary.accuracy_caption(latest)}")
     return 0
+
+
+def _accuracy_text(it: dict[str, Any]) -> str:
+    """``accuracy=0.742 [0.598, 0.858] n_eval=40``: the accuracy, its 95% interval and the evaluation labels."""
+    acc, ci, n_eval = it["metrics"].get("accuracy"), it["metrics"].get("accuracy_ci"), it["metrics"].get("n_eval")
+    if not isinstance(acc, float):
+        return "accuracy=-"
+    interval = f" [{ci[0]:.3f}, {ci[1]:.3f}]" if isinstance(ci, list) and len(ci) == 2 else ""
+    biased = f" ({BIASED_SAMPLE_NOTE})" if it["metrics"].get("eval_sample") != "random" else ""
+    return f"accuracy={acc:.3f}{interval} n_eval={n_eval}{biased}"
 
 
 def _prune(args: argparse.Namespace) -> int:

@@ -14,9 +14,10 @@ from al_core.labelstudio.records import Project
 from al_core.learning import embeddings, evaluation, models, strategies
 from al_core.progress import STEPS
 from al_core.pruning import prune_after_run
+from al_core.reports import version_summary
 from al_core.store import versions
 from al_core.store.history import History
-from al_core.store.records import IterationRecord
+from al_core.store.records import IterationRecord, StoredMetrics
 from ui import services, state, versions_panel
 from ui.common import PROJECT_PAGE, md, need_connection, need_project, percent
 from ui.services import Connected
@@ -179,9 +180,26 @@ def show_result(result: IterationResult) -> None:
         st.warning(warning, icon=":material/warning:")
     if result.consider_stopping:
         st.info("The model's predictions have stopped changing between versions: consider stopping labeling.")
+    measured = StoredMetrics.from_json(result.metrics)
+    f1_ci = version_summary.interval_text(measured.macro_f1_ci) or "n/a"
     cols = st.columns(4)
-    cols[0].metric("Accuracy", percent(result.metrics.get("accuracy")), help="On the labeled evaluation-set tasks.")
-    cols[1].metric("Macro-F1", percent(result.metrics.get("macro_f1")), help="F1 averaged over the labels.")
+    acc_ci = version_summary.interval_text(measured.accuracy_ci)
+    cols[0].metric(
+        "Accuracy",
+        percent(measured.accuracy),
+        f"95% interval {acc_ci}, n = {measured.n_eval or 0}" if acc_ci else None,
+        delta_color="off",
+        delta_arrow="off",
+        help=f"On the labeled evaluation-set tasks: {version_summary.accuracy_caption(measured)}.",
+    )
+    cols[1].metric(
+        "Macro-F1",
+        percent(measured.macro_f1),
+        None if measured.macro_f1_ci is None else f"95% interval {f1_ci}",
+        delta_color="off",
+        delta_arrow="off",
+        help=f"F1 averaged over the labels; 95% interval {f1_ci}.",
+    )
     cols[2].metric("Labeled (training)", f"{result.n_labeled:,}")
     cols[3].metric("Predictions uploaded", f"{result.n_predictions:,}")
     left, right = st.columns([2, 3])

@@ -11,7 +11,7 @@ import streamlit as st
 
 from al_core.errors import ALError
 from al_core.labelstudio.gateway import server_health
-from al_core.reports import charts, class_charts, version_summary
+from al_core.reports import charts, class_charts, mistakes, version_summary
 from al_core.store import versions
 from al_core.store.records import IterationRecord, succeeded_versions
 from ui import services, state
@@ -82,21 +82,37 @@ def headline(records: list[IterationRecord]) -> None:
         st.warning(md(s["last_failed"]), icon=":material/error:")
     acc, f1, ent, kappa, history = s["accuracy"], s["macro_f1"], s["mean_entropy"], s["kappa"], s["history"]
     since = f" Change since {s['previous']}." if s["previous"] else ""
+    tested = s["paired_verdict"] in ("better", "worse")  # else the delta is grey: within noise or untested
+    paired = "" if s["paired_verdict"] is None else f" Paired test on the same evaluation tasks: {s['paired_verdict']}."
     cols = st.columns(5)
     cols[0].metric(
         "Accuracy",
         "n/a" if acc is None else f"{acc:.1%}",
         None if s["accuracy_delta"] is None else f"{s['accuracy_delta']:+.1f} points",
+        delta_color="normal" if tested else "off",
+        delta_arrow="auto" if tested else "off",
+        delta_description=None
+        if s["accuracy_delta"] is None
+        else f"{s['paired_verdict'] or 'not tested'}; 95% interval {version_summary.interval_text(s['accuracy_ci'])}, "
+        f"n = {s['n_eval']:,}",
         chart_data=history["accuracy"] or None,
-        help=f"Share of the held-out evaluation set the latest version gets right (never trained on).{since}",
+        help=f"Share of the held-out evaluation set the latest version gets right (never trained on), "
+        f"{s['n_eval']:,} evaluation labels, 95% interval {version_summary.interval_text(s['accuracy_ci']) or 'n/a'}."
+        f"{since}{paired}",
         border=True,
+    )
+    f1_tested = (
+        tested and s["macro_f1_delta"] is not None and (s["macro_f1_delta"] > 0) == (s["paired_verdict"] == "better")
     )
     cols[1].metric(
         "Macro-F1",
         "n/a" if f1 is None else f"{f1:.1%}",
         None if s["macro_f1_delta"] is None else f"{s['macro_f1_delta']:+.1f} points",
+        delta_color="normal" if f1_tested else "off",
+        delta_arrow="auto" if f1_tested else "off",
         chart_data=history["macro_f1"] or None,
-        help=f"F1 averaged over classes: a weak small class pulls it down even when accuracy looks good.{since}",
+        help=f"F1 averaged over classes: a weak small class pulls it down even when accuracy looks good. "
+        f"95% interval {version_summary.interval_text(s['macro_f1_ci']) or 'n/a'}.{since}{paired}",
         border=True,
     )
     cols[2].metric(
@@ -158,7 +174,38 @@ def compare(done: list[IterationRecord], labels: dict[str, str]) -> None:
     a = left.selectbox("First version", names, index=1, key=W_COMPARE_A, format_func=labels.__getitem__)
     b = right.selectbox("Second version", names, index=0, key=W_COMPARE_B, format_func=labels.__getitem__)
     by_name = {r.model_version: r for r in done}
+    test = version_summary.paired(by_name[a], by_name[b])
+    if test is None:
+        st.caption("Not tested for a real difference: one of these versions has no stored per-task outcomes.")
+    else:
+        st.caption(md(test.sentence(a, b)))
     st.plotly_chart(class_charts.compare_versions(by_name[a], by_name[b]), width="stretch", key="chart_compare")
+
+
+def wrong_answers(conn: services.Connected, project_id: int, record: IterationRecord) -> None:
+    st.subheader("What the model gets wrong")
+    if not record.metrics.eval_outcomes:
+        st.caption(f"{md(record.model_version)} was measured before per-task outcomes were stored (or has no model).")
+        return
+    try:
+        texts = mistakes.cached_texts(conn.url, project_id, services.project(conn, project_id).label_config, record)
+    except ALError as err:
+        st.caption(f"Texts unavailable: {md(err)}")
+        texts = {}
+    frame = mistakes.mistakes_table(record, texts, conn.url, project_id)
+    n = len(record.metrics.eval_outcomes)
+    st.caption(
+        f"{md(record.model_version)} gets {len(frame):,} of its {n:,} evaluation tasks wrong; most confident first."
+    )
+    if len(frame):
+        st.dataframe(
+            frame,
+            hide_index=True,
+            column_config={
+                "confidence": st.column_config.NumberColumn(format="percent"),
+                "open in Label Studio": st.column_config.LinkColumn(display_text="open task"),
+            },
+        )
 
 
 def table(project_id: int, records: list[IterationRecord]) -> None:
@@ -233,6 +280,7 @@ st.subheader("Confusion matrix & per-class F1")
 st.caption(f"Of {md(record.model_version)}, the version chosen above.")
 st.plotly_chart(class_charts.confusion_matrix(record), width="stretch", key="chart_confusion")
 st.plotly_chart(class_charts.per_class_f1(record), width="stretch", key="chart_f1")
+wrong_answers(conn, project_id, record)
 compare(done, labels)
 
 st.subheader("Per-step timings")

@@ -8,11 +8,12 @@ from al_core.context import default_of
 from al_core.errors import ALError
 from al_core.labelstudio.records import Project
 from al_core.pruning import prune_after_run
+from al_core.reports import version_summary
 from al_core.store import versions
 from al_core.store.history import History
 from al_core.store.records import IterationRecord
 from ui import services, state
-from ui.common import md, percent
+from ui.common import md
 from ui.services import Connected
 
 KEEP_VERSIONS = default_of("keep_versions")
@@ -37,7 +38,7 @@ def kept_versions(
         current = it.model_version == project.model_version
         note = " (serving now)" if current else " (old: to prune)" if it.model_version in old else ""
         cols[0].markdown(f"**{md(it.model_version)}**{note}")
-        cols[1].caption(f"{it.n_labeled or 0:,} labels, accuracy {percent(it.metrics.accuracy)}")
+        cols[1].caption(f"{it.n_labeled or 0:,} labels, accuracy {version_summary.accuracy_caption(it.metrics)}")
         cols[2].caption(f"{present[it.model_version]:,} predictions")
         if not current and cols[3].button("Roll back to this version", key=state.W_ROLLBACK_PREFIX + it.model_version):
             try:

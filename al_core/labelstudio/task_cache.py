@@ -76,3 +76,9 @@ def sync_tasks(
     tasks = {t.id: Task(id=t.id, data=t.data) for t in listed}
     _save(path, tasks, _latest(listed, ""))
     return list(tasks.values()), SyncStats(True, len(listed), len(tasks))
+
+
+def cached_tasks(server_url: str, project_id: int) -> dict[int, Task]:
+    """The tasks (id and data) the last iteration on this machine cached for the project; empty when none."""
+    cached = _load(cache_path(server_url, project_id))
+    return cached[0] if cached is not None else {}

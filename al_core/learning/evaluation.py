@@ -17,7 +17,7 @@ import numpy as np
 from sklearn.model_selection import KFold, StratifiedKFold
 
 from al_core.errors import ConfigError, NotEnoughData
-from al_core.learning import models
+from al_core.learning import intervals, models
 from al_core.learning.strategies import normalized_entropy, top_probability
 from al_core.validation import check_float, check_int
 
@@ -142,6 +142,75 @@ def _measure_multi_label(y_true: Sequence[Any], y_pred: Sequence[Any], labels: S
         labels=order,
         confusion=tuple((int(a), int(b), int(c), int(d)) for a, b, c, d in zip(tn, fp, fn, tp, strict=True)),
     )
+
+
+@dataclass(frozen=True)
+class Uncertainty:
+    """How sure a measurement is: 95% intervals ``(low, high)`` of accuracy (Wilson) and macro-F1 (bootstrap;
+    None for multi-label or fewer than 2 tasks), and each evaluation task's outcome: task id -> ``(predicted
+    label, right or not, confidence, true label)``, the labels of a multi-label task joined with ``|``."""
+
+    accuracy_ci: tuple[float, float] | None
+    macro_f1_ci: tuple[float, float] | None
+    outcomes: dict[int, tuple[str, bool, float, str]]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: intervals as lists, outcomes as ``{task_id: [predicted, correct, confidence, truth]}``."""
+        return {
+            "accuracy_ci": list(self.accuracy_ci) if self.accuracy_ci else None,
+            "macro_f1_ci": list(self.macro_f1_ci) if self.macro_f1_ci else None,
+            "eval_outcomes": {tid: list(outcome) for tid, outcome in self.outcomes.items()},
+        }
+
+
+def _label_text(value: Any) -> str:
+    return str(value) if isinstance(value, str) else "|".join(sorted(_as_set(value)))
+
+
+def uncertainty(
+    task_ids: Sequence[int],
+    y_true: Sequence[Any],
+    y_pred: Sequence[Any],
+    confidence: Sequence[float],
+    labels: Sequence[str],
+    *,
+    multi_label: bool = False,
+    random_state: int = 0,
+) -> Uncertainty:
+    """The intervals and per-task outcomes of ``y_pred`` against ``y_true`` on the evaluation tasks ``task_ids``.
+
+    ``confidence``: the model's top probability per task. Raises ConfigError when the lengths differ.
+    """
+    if not len(task_ids) == len(y_true) == len(y_pred) == len(confidence):
+        raise ConfigError(
+            f"Got {len(task_ids)} task ids, {len(y_true)} true labels, {len(y_pred)} predictions and "
+            f"{len(confidence)} confidences; they must match one to one."
+        )
+    correct = [_as_set(t) == _as_set(p) for t, p in zip(y_true, y_pred, strict=True)]
+    outcomes = {
+        int(tid): (_label_text(p), ok, round(float(c), 4), _label_text(t))
+        for tid, t, p, ok, c in zip(task_ids, y_true, y_pred, correct, confidence, strict=True)
+    }
+    f1_ci = None
+    if not multi_label:
+        f1_ci = intervals.macro_f1_interval(
+            [str(t) for t in y_true], [str(p) for p in y_pred], labels, random_state=random_state
+        )
+    return Uncertainty(intervals.accuracy_interval(sum(correct), len(correct)), f1_ci, outcomes)
+
+
+def accuracy_sentence(accuracy: float | None, n_eval: int, ci: Sequence[float] | None) -> str:
+    """``80.0% accuracy on 40 evaluation-set labels (95% interval 65.0%-89.5%; about 206 more labels for
+    +-5 points)``, or ``no evaluation-set labels yet``: how the CLI and the pages state a version's accuracy."""
+    if accuracy is None or not n_eval:
+        return "no evaluation-set labels yet"
+    shown = f"{accuracy:.1%} accuracy on {n_eval:,} evaluation-set labels"
+    more = intervals.labels_for_margin(accuracy, n_eval)
+    margin = f"{intervals.TARGET_MARGIN:.0%}".rstrip("%")
+    narrow = f"about {more:,} more labels for +-{margin} points" if more else f"within +-{margin} points"
+    if ci is None or len(ci) != 2:
+        return f"{shown} ({narrow})"
+    return f"{shown} (95% interval {ci[0]:.1%}-{ci[1]:.1%}; {narrow})"
 
 
 def _cv_splits(labels: list, multi_label: bool, folds: int, random_state: int) -> list | None:

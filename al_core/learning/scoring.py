@@ -159,11 +159,7 @@ def train_and_score(data: PoolData, settings: ScoringSettings, before: Before, s
         else:
             order = np.argsort(-info, kind="stable")
         uncertainty = _uncertainty(data, info, proba, predicted, multi, before)
-    acc = metrics.get("accuracy")
-    n_eval = data.eval_labeled.n
-    shown = (
-        f"{acc:.1%} accuracy on {n_eval} evaluation-set labels" if acc is not None else "no evaluation-set labels yet"
-    )
+    shown = evaluation.accuracy_sentence(metrics.get("accuracy"), data.eval_labeled.n, metrics.get("accuracy_ci"))
     message = f"Trained {settings.model} on {data.training.n:,} labels: {shown}."
     return Scored(order, predicted, len(info), metrics, uncertainty, message, model)
 
@@ -179,12 +175,22 @@ def _predicted_labels(proba: np.ndarray, classes: tuple[str, ...], multi_label: 
 def _metrics(model: models.FittedModel, data: PoolData, settings: ScoringSettings) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if data.eval_labeled.n:
-        predicted = model.predict(list(data.eval_labeled.texts))
-        measured = evaluation.measure(
-            list(data.eval_labeled.labels), predicted, data.spec.labels, multi_label=data.spec.multiple
-        )
+        proba = model.predict_proba(list(data.eval_labeled.texts))
+        predicted = list(_predicted_labels(proba, model.classes, data.spec.multiple))
+        truth = list(data.eval_labeled.labels)
+        measured = evaluation.measure(truth, predicted, data.spec.labels, multi_label=data.spec.multiple)
         if measured is not None:
             out.update(measured.to_dict())
+            sure = evaluation.uncertainty(
+                data.eval_labeled.task_ids,
+                truth,
+                predicted,
+                proba.max(axis=1).tolist(),
+                data.spec.labels,
+                multi_label=data.spec.multiple,
+                random_state=settings.random_state,
+            )
+            out.update(sure.to_dict())
     out["cv_accuracy"] = evaluation.cross_val_accuracy(
         settings.model,
         list(data.training.texts),

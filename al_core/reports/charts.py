@@ -50,8 +50,38 @@ _CURVES: tuple[tuple[Callable[[StoredMetrics], float | None], str, str, str, str
 )  # fmt: skip
 
 
+_INTERVALS: dict[str, Callable[[StoredMetrics], tuple[float, float] | None]] = {
+    "Accuracy (evaluation set)": lambda m: m.accuracy_ci,
+    "Macro-F1 (evaluation set)": lambda m: m.macro_f1_ci,
+}
+
+
+def _error_bars(name: str, points: list[tuple[IterationRecord, float]], colour: str) -> dict[str, Any] | None:
+    """Asymmetric error bars of the 95% intervals of ``name``'s points (None when the curve has no interval)."""
+    interval = _INTERVALS.get(name)
+    if interval is None:
+        return None
+    cis = [interval(r.metrics) or (v, v) for r, v in points]
+    return {
+        "type": "data",
+        "symmetric": False,
+        "array": [max(high - v, 0.0) for (_, high), (_, v) in zip(cis, points, strict=True)],
+        "arrayminus": [max(v - low, 0.0) for (low, _), (_, v) in zip(cis, points, strict=True)],
+        "color": colour,
+        "thickness": 1.5,
+        "width": 4,
+    }
+
+
+def _interval_hover(name: str, m: StoredMetrics) -> str:
+    interval = _INTERVALS.get(name)
+    ci = interval(m) if interval else None
+    return "" if ci is None else f"<br>95% interval: {ci[0]:.1%} to {ci[1]:.1%}"
+
+
 def learning_curve(records: Sequence[IterationRecord]) -> go.Figure:
-    """Evaluation-set accuracy and macro-F1, biased CV accuracy and live agreement vs training labels."""
+    """Evaluation-set accuracy and macro-F1 with their 95% intervals as error bars, biased CV accuracy and live
+    agreement vs training labels."""
     title = "Learning curve: does the model get better with more labels?"
     done = succeeded_versions(records)
     fig = go.Figure()
@@ -68,7 +98,8 @@ def learning_curve(records: Sequence[IterationRecord]) -> go.Figure:
                 mode=mode,
                 line={"color": colour, "dash": dash, "width": 2 if dash == "solid" else 1.5},
                 marker={"color": colour, "size": (9 if mode == "markers" else 6) if roomy else 4},
-                customdata=[[r.model_version, detail(r.metrics)] for r, _ in points],
+                error_y=_error_bars(name, points, colour),
+                customdata=[[r.model_version, detail(r.metrics) + _interval_hover(name, r.metrics)] for r, _ in points],
                 hovertemplate=f"<b>%{{customdata[0]}}</b><br>{name}: %{{y:.1%}}<br>%{{customdata[1]}}"
                 "<br>%{x:,} training labels<extra></extra>",
             )
@@ -78,7 +109,8 @@ def learning_curve(records: Sequence[IterationRecord]) -> go.Figure:
     fig.update_xaxes(title=X_LABELS, rangemode="tozero")
     fig.update_yaxes(title="Share correct", range=[0, 1.02], tickformat=".0%")
     note = (
-        "Solid: measured on the held-out evaluation set (trust these). Dotted grey: cross-validation on the "
+        "Solid: measured on the held-out evaluation set, with 95% intervals as bars (few labels: long bars). "
+        "Dotted grey: cross-validation on the "
         "labels the strategy picked (biased).<br>Orange markers: how often the previous version already "
         "predicted the label people then gave (low early on is normal: the queue serves the hardest tasks)."
     )

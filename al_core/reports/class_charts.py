@@ -139,6 +139,10 @@ def per_class_f1(record: IterationRecord | None) -> go.Figure:
             x=[f1[c] for c in order],
             orientation="h",
             marker_color=[_f1_colour(f1[c]) for c in order],
+            marker_line={"color": [_f1_colour(f1[c]) for c in order], "width": 2},  # a class at 0 shows as a line
+            text=[f"{f1[c]:.0%}" for c in order],  # the value beside every bar, "0%" included
+            textposition="outside",
+            cliponaxis=False,
             customdata=[train.get(c, 0) for c in order],
             hovertemplate="<b>%{y}</b><br>F1 %{x:.1%}<br>%{customdata:,} training labels<extra></extra>",
             name="F1",
@@ -147,7 +151,7 @@ def per_class_f1(record: IterationRecord | None) -> go.Figure:
     macro = record.metrics.macro_f1 if record else None
     if macro is not None:  # labelled in the note: a text on the line would cover the top bar
         fig.add_vline(x=macro, line={"dash": "dash", "color": GREY})
-    fig.update_xaxes(title="F1 on the evaluation set", range=[0, 1.02], tickformat=".0%")
+    fig.update_xaxes(title="F1 on the evaluation set", range=[0, 1.12], tickformat=".0%")
     fig.update_yaxes(type="category", autorange="reversed", automargin=True)
     note = (
         "F1 balances missed tasks and false alarms of a class (red below 60%, amber below 80%). "
@@ -177,6 +181,10 @@ def compare_versions(a: IterationRecord | None, b: IterationRecord | None) -> go
                 orientation="h",
                 name=name,
                 marker_color=colour,
+                marker_line={"color": colour, "width": 2},  # a class at 0 shows as a line, not as no bar
+                text=["" if scores.get(c) is None else f"{scores[c]:.0%}" for c in order],
+                textposition="outside",
+                cliponaxis=False,
                 hovertemplate=f"<b>%{{y}}</b><br>{escape(name)}: F1 %{{x:.1%}}<extra></extra>",
             )
         )
@@ -185,6 +193,7 @@ def compare_versions(a: IterationRecord | None, b: IterationRecord | None) -> go
     fig.update_yaxes(type="category", autorange="reversed", automargin=True)
     note = (
         "Classes ordered by change: the biggest drops from the first to the second version are on top. "
-        "No bar: the class was not in that version's evaluation labels or predictions."
+        "A 0% bar: the version got none of that class right; no bar: the class was not in that version's "
+        "evaluation labels or predictions."
     )
     return titled(fig, title, note, height=class_height(len(order), 30))

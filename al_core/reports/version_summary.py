@@ -9,8 +9,10 @@ from typing import Any
 
 import pandas as pd
 
+from al_core.learning.intervals import TARGET_MARGIN, Comparison, compare_versions, labels_for_margin
 from al_core.reports.charts import STOP_KAPPA
-from al_core.store.records import BIASED_SAMPLE_NOTE, IterationRecord, succeeded_versions
+from al_core.store.measured import Interval, correct_by_task
+from al_core.store.records import BIASED_SAMPLE_NOTE, IterationRecord, StoredMetrics, succeeded_versions
 
 TABLE_COLUMNS = (
     "version",
@@ -20,7 +22,10 @@ TABLE_COLUMNS = (
     "labels",
     "eval labels",
     "accuracy",
+    "accuracy 95% interval",
     "macro-F1",
+    "macro-F1 95% interval",
+    "vs previous (paired test)",
     "CV accuracy (biased)",
     "live agreement",
     "kappa",
@@ -31,10 +36,42 @@ TABLE_COLUMNS = (
 )
 
 
+def interval_text(ci: Interval | None) -> str:
+    """``62%-84%`` (a 95% interval in whole points), or empty when unknown."""
+    return "" if ci is None else f"{ci[0]:.0%}-{ci[1]:.0%}"
+
+
+def paired(before: IterationRecord | None, latest: IterationRecord) -> Comparison | None:
+    """McNemar's test of ``latest`` against ``before`` on the evaluation tasks both were measured on; None when
+    either version has no stored per-task outcomes (measured before they were stored, or no model)."""
+    if before is None or not before.metrics.eval_outcomes or not latest.metrics.eval_outcomes:
+        return None
+    return compare_versions(
+        correct_by_task(before.metrics.eval_outcomes), correct_by_task(latest.metrics.eval_outcomes)
+    )
+
+
+def versus_previous(records: Sequence[IterationRecord]) -> dict[str, str]:
+    """Model version -> its paired-test verdict against the previous measured version (``better (p = 0.01)``)."""
+    measured = [r for r in succeeded_versions(records) if r.metrics.accuracy is not None]
+    out: dict[str, str] = {}
+    for before, latest in zip(measured, measured[1:], strict=False):
+        test = paired(before, latest)
+        if test is None:
+            out[latest.model_version] = "not tested (no per-task outcomes)"
+        elif test.p_value is None or test.verdict == "no common tasks":
+            out[latest.model_version] = test.verdict
+        else:
+            out[latest.model_version] = f"{test.verdict} (p = {test.p_value:.2g}, {test.n_common} tasks)"
+    return out
+
+
 def versions_table(records: Sequence[IterationRecord]) -> pd.DataFrame:
     """Every iteration (any status), newest first, one row each with ``TABLE_COLUMNS``; None stays missing.
 
-    A running iteration's ``error`` column says since when it runs and its step."""
+    A running iteration's ``error`` column says since when it runs and its step. ``vs previous (paired test)``:
+    McNemar's test against the previous measured version on the evaluation tasks both were measured on."""
+    versus = versus_previous(records)
     rows = [
         (
             r.model_version,
@@ -44,7 +81,10 @@ def versions_table(records: Sequence[IterationRecord]) -> pd.DataFrame:
             r.n_labeled,
             r.counts.n_eval_labeled,
             r.metrics.accuracy,
+            interval_text(r.metrics.accuracy_ci),
             r.metrics.macro_f1,
+            interval_text(r.metrics.macro_f1_ci),
+            versus.get(r.model_version, ""),
             r.metrics.cv_accuracy,
             r.metrics.live_agreement,
             r.uncertainty.kappa,
@@ -76,8 +116,47 @@ def _previous_with(done: list[IterationRecord], value: Value) -> IterationRecord
     return next((r for r in reversed(done[:-1]) if value(r) is not None), None)
 
 
-def _accuracy_sentences(latest: IterationRecord, before: IterationRecord | None) -> tuple[str, str, float | None]:
-    """(accuracy_text, verdict sentence, delta in points)."""
+def precision_text(metrics: StoredMetrics) -> str:
+    """``±13 points: 95% interval 62%-84%; about 190 more evaluation labels for ±5 points``, or empty."""
+    ci, n_eval = metrics.accuracy_ci, metrics.n_eval or 0
+    if ci is None or metrics.accuracy is None:
+        return ""
+    more = labels_for_margin(metrics.accuracy, n_eval)
+    target = round(TARGET_MARGIN * 100)
+    narrow = f"about {more:,} more evaluation labels for ±{target} points" if more else f"within ±{target} points"
+    return f"±{math.ceil((ci[1] - ci[0]) * 50)} points: 95% interval {interval_text(ci)}; {narrow}"
+
+
+def accuracy_caption(metrics: StoredMetrics) -> str:
+    """``74.2% on 40 evaluation labels (±14 points: 95% interval 60%-86%; about 252 more evaluation labels for ±5
+    points)``, or ``accuracy not measured`` (no evaluation labels, or no model)."""
+    if metrics.accuracy is None:
+        return "accuracy not measured"
+    precision = precision_text(metrics)
+    shown = f"{metrics.accuracy:.1%} on {metrics.n_eval or 0:,} evaluation labels"
+    return f"{shown} ({precision})" if precision else shown
+
+
+def _trend(test: Comparison | None, before: IterationRecord) -> str:
+    if test is None:
+        return f"not tested for a real difference ({before.model_version} or this version has no per-task outcomes)"
+    if test.verdict == "no common tasks":
+        return f"no evaluation task in common with {before.model_version}: not compared"
+    shared = (
+        f"on the same {test.n_common} evaluation tasks, McNemar p = {1.0 if test.p_value is None else test.p_value:.2g}"
+    )
+    if test.verdict == "better":
+        return f"the model is improving ({shared})"
+    if test.verdict == "worse":
+        return f"the model got worse ({shared}); check recent labels for mistakes or new kinds of tasks"
+    fixed = f"{test.only_second_right} fixed, {test.only_first_right} broken"
+    return f"within noise ({fixed} {shared}): no real difference yet"
+
+
+def _accuracy_sentences(
+    latest: IterationRecord, before: IterationRecord | None
+) -> tuple[str, str, float | None, Comparison | None]:
+    """(accuracy_text, verdict sentence, delta in points, the paired test against ``before``)."""
     acc, n_eval = latest.metrics.accuracy, latest.metrics.n_eval or 0
     if acc is None:
         if not latest.metrics.train_class_counts and latest.counts.cold_start is not False:
@@ -85,30 +164,28 @@ def _accuracy_sentences(latest: IterationRecord, before: IterationRecord | None)
                 "",
                 f"{latest.model_version} was a cold start: there is no model yet (fewer than two classes labeled). Label tasks of at least two classes, then run the next iteration.",
                 None,
+                None,
             )
         return (
             "",
             f"{latest.model_version} has no evaluation-set labels yet, so its accuracy is unknown: keep labeling (the queue mixes in evaluation tasks).",
             None,
+            None,
         )
-    head = f"Accuracy is {acc:.1%} on {n_eval:,} held-out evaluation labels"
-    if 0 < n_eval < 50:  # a rough 95% range, so nobody reads much into a few points on a tiny set
-        margin = math.ceil(196 * math.sqrt(acc * (1 - acc) / n_eval))
-        head = f"Accuracy is {acc:.1%} on only {n_eval} held-out evaluation labels (±{margin} points)"
+    only = "only " if 0 < n_eval < 50 else ""  # nobody should read much into a few points on a tiny set
+    precision = precision_text(latest.metrics)
+    head = f"Accuracy is {acc:.1%} on {only}{n_eval:,} held-out evaluation labels" + (
+        f" ({precision})" if precision else ""
+    )
     if latest.metrics.biased_sample:
         head += f", {BIASED_SAMPLE_NOTE}"
     prev = before.metrics.accuracy if before else None
     if before is None or prev is None:
-        return "first measured version", f"{head}: the first measured version.", None
+        return "first measured version", f"{head}: the first measured version.", None, None
     delta = (acc - prev) * 100
     text = f"{delta:+.1f} points since {before.model_version}"
-    if delta >= 1:
-        trend = "the model is improving"
-    elif delta <= -1:
-        trend = "the model got worse; check recent labels for mistakes or new kinds of tasks"
-    else:
-        trend = "about the same"
-    return text, f"{head}, {text}: {trend}.", delta
+    test = paired(before, latest)
+    return text, f"{head}, {text}: {_trend(test, before)}.", delta, test
 
 
 def _uncertainty_sentence(latest: IterationRecord, before: IterationRecord | None) -> tuple[str, float | None]:
@@ -156,7 +233,9 @@ def summary(records: Sequence[IterationRecord]) -> dict[str, Any]:
     Keys: ``n_versions``, ``latest``, ``previous``, ``accuracy``, ``accuracy_delta`` (points),
     ``accuracy_text``, ``macro_f1``, ``macro_f1_delta`` (points), ``n_labeled``, ``n_labeled_delta``,
     ``n_eval``, ``mean_entropy``, ``entropy_delta``, ``uncertainty_text``, ``kappa``,
-    ``consider_stopping``, ``stopping_text``, ``last_failed`` (the newest iteration's error when it
+    ``consider_stopping``, ``stopping_text``, ``accuracy_ci`` and ``macro_f1_ci`` (95% intervals), ``precision_text``,
+    ``labels_for_margin`` (more evaluation labels for +-5 points), ``paired_verdict`` (``better``, ``worse``,
+    ``within noise``, ``no common tasks``, or None when untested) and ``paired_p``, ``last_failed`` (the newest iteration's error when it
     failed after the latest success), ``verdict``, and ``history``: the known values of ``accuracy``,
     ``macro_f1``, ``n_labeled``, ``mean_entropy`` and ``kappa``, oldest first (for sparklines).
     Never raises on missing or None values.
@@ -170,6 +249,8 @@ def summary(records: Sequence[IterationRecord]) -> dict[str, Any]:
         ("latest", "previous", "accuracy", "accuracy_delta", "macro_f1", "macro_f1_delta", "n_labeled"), None
     )
     out.update(n_labeled_delta=None, mean_entropy=None, entropy_delta=None, kappa=None, n_eval=0)
+    out.update(accuracy_ci=None, macro_f1_ci=None, precision_text="", labels_for_margin=None)
+    out.update(paired_verdict=None, paired_p=None)
     out.update(n_versions=len(done), accuracy_text="", uncertainty_text="", stopping_text="", last_failed=failed)
     out["consider_stopping"] = False
     sources: dict[str, Value] = {
@@ -184,8 +265,9 @@ def summary(records: Sequence[IterationRecord]) -> dict[str, Any]:
         out["verdict"] = "No model versions yet: label a few tasks in Label Studio, then run an iteration."
         return out
     latest = done[-1]
+    acc = latest.metrics.accuracy
     before = _previous_with(done, _accuracy)
-    acc_text, acc_sentence, acc_delta = _accuracy_sentences(latest, before)
+    acc_text, acc_sentence, acc_delta, test = _accuracy_sentences(latest, before)
     unc_text, ent_delta = _uncertainty_sentence(latest, _previous_with(done, _entropy))
     stop_text, stop = _stopping_sentence(latest)
     f1, f1_before = latest.metrics.macro_f1, before.metrics.macro_f1 if before else None
@@ -207,6 +289,12 @@ def summary(records: Sequence[IterationRecord]) -> dict[str, Any]:
         kappa=latest.uncertainty.kappa,
         consider_stopping=stop,
         stopping_text=stop_text,
+        accuracy_ci=latest.metrics.accuracy_ci,
+        macro_f1_ci=latest.metrics.macro_f1_ci,
+        precision_text=precision_text(latest.metrics),
+        labels_for_margin=None if acc is None else labels_for_margin(acc, latest.metrics.n_eval or 0),
+        paired_verdict=None if test is None else test.verdict,
+        paired_p=None if test is None else test.p_value,
     )
     out["verdict"] = " ".join(s for s in (acc_sentence, unc_text, stop_text) if s)
     return out

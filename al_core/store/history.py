@@ -12,7 +12,7 @@ import json
 import os
 import socket
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from al_core.errors import HistoryUnavailable, IterationLocked
 from al_core.progress import Progress
 from al_core.store import schema
-from al_core.store.records import AutomationRecord, IterationRecord, LockHolder, StoredSettings
+from al_core.store.records import IterationRecord, StoredSettings
 from al_core.store.rows import AutomationRow, EvalTaskRow, EventRow, IterationRow, LockRow, utcnow
 
 STALE_LOCK_AFTER = timedelta(minutes=15)  # no heartbeat for this long: the holder is gone
@@ -38,6 +38,30 @@ class Event:
     at: datetime
     kind: str
     detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AutomationRecord:
+    """A project's automatic-iteration settings: retrain every ``every`` new annotations with ``settings``
+    (``IterationSettings`` fields as a dict); ``counted`` annotations have arrived since the last run started."""
+
+    project_id: int
+    every: int
+    settings: Mapping[str, Any]
+    counted: int
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    """Who holds a project's run lock: ``owner`` (who started the run), its host and process, since when (UTC)
+    and its last heartbeat (UTC; a lock without one for 15 minutes is stale)."""
+
+    project_id: int
+    owner: str
+    host: str
+    pid: int
+    acquired_at: datetime
+    heartbeat_at: datetime
 
 
 class History:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any, Self
+
+from al_core.store.measured import EvalOutcome, Interval, read_interval, read_outcomes, wilson_of_stored
 
 BIASED_SAMPLE_NOTE = "measured on a biased sample of the evaluation set (before the fix)"  # see biased_sample
 LabelSet = tuple[str, ...]  # a predicted label set: one label (single-label) or several (multi-label)
@@ -104,6 +106,8 @@ _READERS: dict[str, Callable[[Any], Any]] = {
     "Mapping[str, float]": _float_map,
     "Mapping[str, Any]": _mapping,
     "Mapping[LabelSet, int]": _label_set_counts,
+    "Interval | None": read_interval,
+    "Mapping[int, EvalOutcome]": read_outcomes,
 }
 
 
@@ -213,7 +217,18 @@ class StoredMetrics(_Stored):
     live_agreement: float | None = None  # previous version's predictions vs labels given since; None: none yet
     n_live: int | None = None  # tasks ``live_agreement`` is measured on
     eval_sample: str | None = None  # "random" (a simple random sample of the set); missing or "biased": see below
+    accuracy_ci: Interval | None = None  # 95% Wilson interval (read from accuracy and n_eval when not stored)
+    macro_f1_ci: Interval | None = None  # 95% bootstrap interval; None for multi-label and older versions
+    eval_outcomes: Mapping[int, EvalOutcome] = field(default_factory=dict)  # per evaluation task measured on
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: Any) -> Self:
+        """``_Stored.from_json``; a version stored without its accuracy interval gets the Wilson interval."""
+        read = super().from_json(data)
+        if read.accuracy_ci is None and (ci := wilson_of_stored(read.accuracy, read.n_eval)) is not None:
+            return replace(read, accuracy_ci=ci)
+        return read
 
     @property
     def biased_sample(self) -> bool:
@@ -363,27 +378,3 @@ _PLAIN_COLUMNS = (
 def succeeded_versions(records: Sequence[IterationRecord]) -> list[IterationRecord]:
     """The succeeded iterations, oldest first (the only ones the charts plot)."""
     return sorted((r for r in records if r.status == "succeeded"), key=lambda r: r.number)
-
-
-@dataclass(frozen=True)
-class AutomationRecord:
-    """A project's automatic-iteration settings: retrain every ``every`` new annotations with ``settings``
-    (``IterationSettings`` fields as a dict); ``counted`` annotations have arrived since the last run started."""
-
-    project_id: int
-    every: int
-    settings: Mapping[str, Any]
-    counted: int
-
-
-@dataclass(frozen=True)
-class LockHolder:
-    """Who holds a project's run lock: ``owner`` (who started the run), its host and process, since when (UTC)
-    and its last heartbeat (UTC; a lock without one for 15 minutes is stale)."""
-
-    project_id: int
-    owner: str
-    host: str
-    pid: int
-    acquired_at: datetime
-    heartbeat_at: datetime

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from streamlit.proto.Metric_pb2 import Metric
 from streamlit.testing.v1 import AppTest
 
 from al_core import settings
@@ -49,8 +50,10 @@ def add_version(
     kappa: float | None = None,
     status: str = "succeeded",
     error: str | None = None,
+    right: set[int] | None = None,
 ) -> str:
-    """Record one iteration as run_iteration does; without ``accuracy`` it is a cold start."""
+    """Record one iteration as run_iteration does; without ``accuracy`` it is a cold start. ``right``: the
+    evaluation tasks (ids 1 to 40) it got right, stored as its per-task outcomes."""
     record = history.start_iteration(project_id, n_labeled, {"strategy": "margin"}, "manual")
     if status != "succeeded":
         history.finish_iteration(record.id, status=status, error=error, timings={"read": 1.0})
@@ -70,6 +73,11 @@ def add_version(
             "n_live": 0,
             "train_class_counts": {"billing": n_labeled - 5, "card": 3, "loan": 2},
         }
+        if right is not None:
+            metrics["eval_outcomes"] = {
+                str(t): ["billing", True, 0.9, "billing"] if t in right else ["card", False, 0.8, "loan"]
+                for t in range(1, 41)
+            }
         uncertainty = {
             "n": 500,
             "quantiles": {"p05": 0.05, "p25": 0.2, "p50": 0.4, "p75": 0.6, "p95": 0.9},
@@ -185,7 +193,13 @@ def test_three_versions(make_app: MakeApp, project_id: int, label_studio_up: Cal
     )
     assert metric(at, "Kappa").value == "0.930"
     verdict = " ".join(texts(at.info))
-    assert "+4.2 points since al-0002-n40: the model is improving" in verdict
+    # Stored without per-task outcomes: no paired test, so neither "improving" nor a green arrow.
+    assert "+4.2 points since al-0002-n40: not tested for a real difference" in verdict
+    assert "improving" not in verdict
+    assert (accuracy.proto.color, accuracy.proto.direction) == (Metric.GRAY, Metric.NONE)
+    assert "95% interval 60%-86%" in accuracy.help and "40 evaluation labels" in accuracy.help
+    assert accuracy.proto.delta_description == "not tested; 95% interval 60%-86%, n = 40"
+    assert "(±14 points: 95% interval 60%-86%; about 252 more evaluation labels for ±5 points)" in verdict
     assert len(at.get("plotly_chart")) == 9
     assert at.selectbox(key="w_progress_version").value == names[-1]
     assert "live in Label Studio" in at.selectbox(key="w_progress_version").format_func(names[-1])
@@ -237,6 +251,42 @@ def test_a_rolled_back_queue_is_mentioned(
     label_studio_up(project_id, live=names[1])
     at = open_progress(make_app, project_id)
     assert any("not the latest version" in c for c in texts(at.caption))
+
+
+def test_better_only_when_the_paired_test_says_so_and_the_mistakes_are_listed(
+    make_app: MakeApp, project_id: int, label_studio_up: Callable[..., None]
+) -> None:
+    history = History(settings.db_url())
+    add_version(history, project_id, 40, accuracy=0.5, right=set(range(1, 21)))
+    better = add_version(history, project_id, 60, accuracy=0.9, right=set(range(1, 37)))
+    label_studio_up(project_id, live=better)
+    at = open_progress(make_app, project_id)
+    accuracy = metric(at, "Accuracy")
+    assert accuracy.delta == "+40.0 points" and (accuracy.proto.color, accuracy.proto.direction) == (
+        Metric.GREEN,
+        Metric.UP,
+    )
+    assert "the model is improving (on the same 40 evaluation tasks" in " ".join(texts(at.info))
+    assert any("al-0002-n60 is better than al-0001-n40 on the same 40 evaluation tasks" in c for c in texts(at.caption))
+    wrong = next(d.value for d in at.dataframe if "predicted" in d.value.columns)
+    assert list(wrong["task"]) == [37, 38, 39, 40]
+    assert list(wrong["true label"]) == ["loan"] * 4 and list(wrong["predicted"]) == ["card"] * 4
+    assert wrong["open in Label Studio"][0] == f"{FAKE.url}/projects/{project_id}/data?task=37"
+    assert any("gets 4 of its 40 evaluation tasks wrong" in c for c in texts(at.caption))
+
+
+def test_a_difference_within_noise_is_not_drawn_as_progress(
+    make_app: MakeApp, project_id: int, label_studio_up: Callable[..., None]
+) -> None:
+    history = History(settings.db_url())
+    add_version(history, project_id, 40, accuracy=0.7, right=set(range(1, 29)))
+    add_version(history, project_id, 60, accuracy=0.7, right=set(range(2, 30)))
+    label_studio_up(project_id)
+    at = open_progress(make_app, project_id)
+    accuracy = metric(at, "Accuracy")
+    assert accuracy.delta == "+0.0 points"
+    assert (accuracy.proto.color, accuracy.proto.direction) == (Metric.GRAY, Metric.NONE)  # no green up arrow
+    assert "within noise (1 fixed, 1 broken on the same 40 evaluation tasks" in " ".join(texts(at.info))
 
 
 # -- the chosen version and the URL ---------------------------------------------------------------------

@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from al_core.lab.sample import GoldAnnotator, create_sample_project, sample_gold
 from al_core.labelstudio.gateway import Gateway
 from al_core.settings import PROJECT_ROOT, db_url
@@ -36,6 +38,8 @@ def test_iterate_and_status_json(label_studio, gateway: Gateway) -> None:
     assert out["model_version"].startswith("al-0001-n")
     assert out["n_scored"] == out["n_unlabeled"] == 2250 - 30
     assert gateway.get_project(project.id).model_version == out["model_version"]
+    low, high = out["metrics"]["accuracy_ci"]  # the 95% interval beside the accuracy and its n (issue #15)
+    assert 0 <= low <= out["metrics"]["accuracy"] <= high <= 1 and out["metrics"]["n_eval"] > 0
 
     env = {"LABEL_STUDIO_URL": label_studio.url, "LABEL_STUDIO_API_KEY": label_studio.api_key}
     status = _cli("status", "--project", str(project.id), "--json", env=env)
@@ -45,6 +49,7 @@ def test_iterate_and_status_json(label_studio, gateway: Gateway) -> None:
     it = payload["iterations"][0]
     assert {"model_version", "status", "n_labeled", "metrics", "error"} <= set(it)
     assert it["status"] == "succeeded" and it["n_labeled"] == out["n_labeled"]
+    assert it["metrics"]["accuracy_ci"] == pytest.approx([low, high])
     assert "every" in payload["automation"]
 
     text = _cli("status", "--project", str(project.id), env=env)

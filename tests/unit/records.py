@@ -34,8 +34,10 @@ def record(
     cold: bool = False,
     error: str | None = None,
     n_eval: int = 40,
+    right: set[int] | None = None,
 ) -> IterationRecord:
-    """One stored iteration; ``cold`` gives the empty metrics and uncertainty of a cold start."""
+    """One stored iteration; ``cold`` gives the empty metrics and uncertainty of a cold start. ``right``: the
+    evaluation tasks (ids 1 to ``n_eval``) this version got right, stored as its per-task outcomes."""
     n = n_labeled if n_labeled is not None else 20 * number
     metrics: dict[str, Any] = {}
     uncertainty: dict[str, Any] = {}
@@ -51,6 +53,8 @@ def record(
                 per_class_f1={"billing": 0.9, "card": accuracy - 0.1, "loan": 0.4},
                 confusion=[[20, 2, 0], [3, 8, 1], [1, 1, 4]],
             )
+            if right is not None:
+                metrics["eval_outcomes"] = outcomes(right, n_eval)
         uncertainty = {
             "n": 500,
             "quantiles": {"p05": 0.05, "p25": 0.2, "p50": 0.4 - number / 1000, "p75": 0.6, "p95": 0.9},
@@ -87,6 +91,12 @@ def record(
             "predictions_state": "kept",
         }
     )
+
+
+def outcomes(right: set[int], n_eval: int) -> dict[str, list[Any]]:
+    """Stored per-task outcomes of tasks 1 to ``n_eval``: right on ``right`` (predicted "billing", true label
+    "billing"), wrong elsewhere (predicted "card")."""
+    return {str(t): ["billing", True, 0.9] if t in right else ["card", False, 0.6] for t in range(1, n_eval + 1)}
 
 
 def stored_as(rec: IterationRecord, **groups: dict[str, Any]) -> IterationRecord:

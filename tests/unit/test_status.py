@@ -10,6 +10,7 @@ from typing import Any
 import plotly.graph_objects as go
 import pytest
 
+from al_core import __main__ as cli
 from al_core.__main__ import status_payload
 from al_core.labelstudio.records import Project
 from al_core.reports import charts, class_charts, version_summary
@@ -77,3 +78,36 @@ def test_every_report_builds_from_a_running_and_a_failed_record(history: History
     table = version_summary.versions_table(records)
     assert list(table["status"]) == ["running", "failed"]
     assert table["error"][0].startswith("running since") and table["error"][1] == "Label Studio does not answer."
+
+
+def _measured(history: History, n_labeled: int, right: set[int]) -> str:
+    it = history.start_iteration(2, n_labeled, {"strategy": "margin"}, "cli")
+    outcomes = {str(t): ["a", t in right, 0.9, "a"] for t in range(1, 41)}
+    metrics = {"accuracy": len(right) / 40, "n_eval": 40, "eval_outcomes": outcomes, "eval_sample": "random"}
+    history.finish_iteration(it.id, status="succeeded", counts={"n_labeled": n_labeled}, metrics=metrics)
+    return it.model_version
+
+
+def test_status_gives_the_interval_and_the_paired_test(
+    history: History, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = _measured(history, 20, set(range(1, 21)))
+    second = _measured(history, 40, set(range(1, 37)))
+    payload = status_payload(FakeGateway(), history, 2)  # type: ignore[arg-type]
+    old, new = payload["iterations"]
+    assert new["metrics"]["accuracy"] == 0.9 and new["metrics"]["n_eval"] == 40
+    assert new["metrics"]["accuracy_ci"] == pytest.approx([0.7695, 0.9604], abs=1e-4)  # Wilson, 36 of 40
+    assert "eval_outcomes" not in new["metrics"]  # hundreds of tasks per version: not in the status
+    assert (old["vs_previous"], new["vs_previous"]) == (None, "better (p = 3.1e-05, 40 tasks)")
+    json.dumps(payload)
+
+    monkeypatch.setattr(cli, "_gateway", lambda args: FakeGateway())
+    monkeypatch.setattr(cli, "History", lambda url: history)
+    assert cli.main(["status", "--project", "2"]) == 0
+    out = capsys.readouterr().out
+    assert f"{first:<22} succeeded  labeled=20     accuracy=0.500 [0.352, 0.648] n_eval=40" in out
+    assert "accuracy=0.900 [0.769, 0.960] n_eval=40 vs previous: better (p = 3.1e-05, 40 tasks)" in out
+    assert (
+        f"Latest measured version {second}: 90.0% on 40 evaluation labels (±10 points: 95% interval 77%-96%; "
+        "about 101 more evaluation labels for ±5 points)" in out
+    )

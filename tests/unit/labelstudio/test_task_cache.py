@@ -8,7 +8,7 @@ import json
 import pytest
 
 from al_core.labelstudio.records import Task
-from al_core.labelstudio.task_cache import SyncStats, cache_path, sync_tasks
+from al_core.labelstudio.task_cache import SyncStats, cache_path, cached_tasks, sync_tasks
 
 URL = "http://ls.test:8080"
 
@@ -102,3 +102,10 @@ def test_an_unreadable_old_or_stampless_cache_means_a_full_listing(content):
     gateway = FakeGateway({1: ("a", "2026-01-01")})
     assert sync_tasks(gateway, 7, 1)[1] == SyncStats(True, 1, 1)
     assert gateway.calls == [None]
+
+
+def test_cached_tasks_are_what_the_last_sync_saved():
+    assert cached_tasks(URL, 7) == {}  # nothing synced on this machine yet
+    sync_tasks(FakeGateway({1: ("one", "2025-01-01"), 2: ("two", "2025-01-02")}), 7, 2)
+    assert texts(list(cached_tasks(URL, 7).values())) == {1: "one", 2: "two"}
+    assert cached_tasks(URL, 8) == {}

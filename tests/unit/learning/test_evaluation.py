@@ -9,6 +9,7 @@ import pytest
 from sklearn.metrics import cohen_kappa_score, f1_score
 
 from al_core.errors import ConfigError, NotEnoughData
+from al_core.learning import evaluation
 from al_core.learning.evaluation import (
     UncertaintySummary,
     agreement,
@@ -186,3 +187,40 @@ def test_should_stop() -> None:
         should_stop([1.0], patience=0)
     with pytest.raises(ConfigError, match=r"The 'threshold' parameter must be a float in \[-1, 1\]\. Got 2"):
         should_stop([1.0], threshold=2)
+
+
+# -- uncertainty of a measurement -------------------------------------------------------------------------------
+def test_uncertainty_gives_the_intervals_and_each_tasks_outcome() -> None:
+    truth = ["a"] * 8 + ["b"] * 2
+    predicted = ["a"] * 7 + ["b"] + ["b", "a"]
+    sure = evaluation.uncertainty(range(100, 110), truth, predicted, [0.91234] * 10, ["a", "b"])
+    assert sure.accuracy_ci == pytest.approx((0.4902, 0.9433), abs=1e-4)  # Wilson, 8 of 10 right
+    low, high = sure.macro_f1_ci
+    assert 0 <= low < 0.69 < high <= 1  # macro-F1 of the sample: (14/15 + 1/2) / 2 = 0.717
+    assert sure.outcomes[100] == ("a", True, 0.9123, "a") and sure.outcomes[107] == ("b", False, 0.9123, "a")
+    assert sum(outcome[1] for outcome in sure.outcomes.values()) == 8
+    assert sure.to_dict()["eval_outcomes"][109] == ["a", False, 0.9123, "b"]
+
+
+def test_uncertainty_of_multi_label_sets_compares_them_as_sets() -> None:
+    sure = evaluation.uncertainty(
+        [1, 2], [("a", "b"), ("a",)], [("b", "a"), ("b",)], [0.8, 0.6], ["a", "b"], multi_label=True
+    )
+    assert sure.outcomes == {1: ("a|b", True, 0.8, "a|b"), 2: ("b", False, 0.6, "a")}
+    assert sure.macro_f1_ci is None and sure.accuracy_ci is not None
+
+
+def test_uncertainty_refuses_misaligned_inputs() -> None:
+    with pytest.raises(ConfigError, match="Got 2 task ids, 1 true labels, 1 predictions and 1 confidences"):
+        evaluation.uncertainty([1, 2], ["a"], ["a"], [0.5], ["a"])
+
+
+def test_accuracy_sentence() -> None:
+    assert evaluation.accuracy_sentence(None, 0, None) == "no evaluation-set labels yet"
+    assert evaluation.accuracy_sentence(0.8, 20, [0.584, 0.919]) == (
+        "80.0% accuracy on 20 evaluation-set labels (95% interval 58.4%-91.9%; about 225 more labels for +-5 points)"
+    )
+    assert (
+        evaluation.accuracy_sentence(0.5, 400, None)
+        == "50.0% accuracy on 400 evaluation-set labels (within +-5 points)"
+    )

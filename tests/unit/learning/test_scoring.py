@@ -37,7 +37,13 @@ def test_train_and_score_orders_the_pool_most_uncertain_first() -> None:
     assert scored.metrics["live_agreement"] is None and scored.metrics["n_live"] == 0
     assert scored.uncertainty["kappa"] is None and scored.uncertainty["consider_stopping"] is False
     assert sum(scored.uncertainty["predicted_class_counts"].values()) == 3
-    assert scored.message == "Trained tfidf-logreg on 6 labels: 100.0% accuracy on 2 evaluation-set labels."
+    assert scored.message == (
+        "Trained tfidf-logreg on 6 labels: 100.0% accuracy on 2 evaluation-set labels "
+        "(95% interval 34.2%-100.0%; about 33 more labels for +-5 points)."
+    )
+    assert scored.metrics["accuracy_ci"] == pytest.approx([0.3424, 1.0], abs=1e-4)  # Wilson, 2 of 2 right
+    assert scored.metrics["macro_f1_ci"] == [1.0, 1.0]
+    assert scored.metrics["eval_outcomes"] == {11: ["cat", True, 0.87, "cat"], 12: ["dog", True, 0.87, "dog"]}
 
 
 def test_the_previous_version_gives_stability_live_agreement_and_the_stopping_signal() -> None:

@@ -70,6 +70,21 @@ def test_learning_curve_traces_match_the_records(three: list[IterationRecord]) -
     assert "al-0003-n60" in accuracy.customdata[1][0]
 
 
+def test_learning_curve_draws_the_95_percent_intervals_as_error_bars() -> None:
+    stored = stored_as(record(2, accuracy=0.75), metrics={"macro_f1_ci": [0.5, 0.8]})
+    fig = charts.learning_curve([record(1, accuracy=0.5, n_eval=10, cv=0.8), stored])
+    accuracy = trace(fig, "Accuracy (evaluation set)")
+    # Wilson of 5 of 10 right, and of 30 of 40 (read from accuracy and n_eval: stored without an interval).
+    assert list(accuracy.error_y.arrayminus) == pytest.approx([0.5 - 0.2366, 0.75 - 0.5981], abs=1e-4)
+    assert list(accuracy.error_y.array) == pytest.approx([0.7634 - 0.5, 0.8581 - 0.75], abs=1e-4)
+    assert "95% interval: 59.8% to 85.8%" in accuracy.customdata[1][1]
+    f1 = trace(fig, "Macro-F1 (evaluation set)")
+    assert list(f1.error_y.array) == pytest.approx([0.0, 0.1]) and list(f1.error_y.arrayminus) == pytest.approx(
+        [0.0, 0.2]
+    )
+    assert trace(fig, "CV accuracy on actively chosen labels (biased)").error_y.array is None
+
+
 def test_learning_curve_of_a_cold_start_only_is_an_empty_state() -> None:
     fig = charts.learning_curve([record(1, cold=True)])
     assert is_empty_state(fig)

@@ -93,3 +93,14 @@ def test_compare_versions(three: list[IterationRecord]) -> None:
     assert [t.name for t in fig.data] == ["al-0002-n40", "al-0003-n60"]
     assert "accuracy 70.0%" in fig.layout.title.text and "accuracy 74.2%" in fig.layout.title.text
     assert is_empty_state(class_charts.compare_versions(three[0], three[0]))
+
+
+def test_a_class_at_zero_f1_is_a_zero_bar_with_its_value() -> None:
+    rec = stored_as(record(2, accuracy=0.7), metrics={"per_class_f1": {"billing": 0.9, "card": 0.0, "loan": 0.5}})
+    (bars,) = class_charts.per_class_f1(rec).data
+    assert list(bars.y) == ["card", "loan", "billing"] and list(bars.x) == [0.0, 0.5, 0.9]
+    assert list(bars.text) == ["0%", "50%", "90%"] and bars.textposition == "outside"
+    assert bars.marker.line.width == 2  # a zero-length bar still draws its outline at 0
+    first, second = class_charts.compare_versions(record(1, accuracy=0.6), rec).data
+    at = list(second.y).index("card")
+    assert second.x[at] == 0.0 and second.text[at] == "0%"

@@ -55,6 +55,22 @@ def test_metrics_as_the_engine_writes_them_read_back_typed_and_round_trip() -> N
     assert StoredMetrics.from_json(metrics.to_json()) == metrics
 
 
+def test_intervals_and_outcomes_as_the_engine_writes_them_read_back_typed() -> None:
+    sure = evaluation.uncertainty([7, 8, 9, 10], ["a", "b", "a", "c"], ["a", "b", "b", "c"], [0.9] * 4, ["a", "b", "c"])
+    metrics = StoredMetrics.from_json({**engine_metrics(), **sure.to_dict()})
+    assert metrics.accuracy_ci == pytest.approx((0.3006, 0.9544), abs=1e-4)
+    assert metrics.macro_f1_ci is not None and metrics.macro_f1_ci[0] <= metrics.macro_f1 <= metrics.macro_f1_ci[1]
+    assert metrics.eval_outcomes[9] == ("b", False, 0.9, "a") and metrics.eval_outcomes[9].correct is False
+    assert StoredMetrics.from_json(metrics.to_json()) == metrics
+
+
+def test_a_version_stored_without_its_interval_gets_the_wilson_interval_when_read() -> None:
+    metrics = StoredMetrics.from_json(engine_metrics())  # 3 of 4 right, stored before intervals were
+    assert metrics.accuracy_ci == pytest.approx((0.3006, 0.9544), abs=1e-4)
+    assert metrics.macro_f1_ci is None and metrics.eval_outcomes == {}
+    assert StoredMetrics.from_json({"n_eval": 4}).accuracy_ci is None
+
+
 def test_uncertainty_as_the_engine_writes_it_reads_back_typed_and_round_trips() -> None:
     unc = StoredUncertainty.read(engine_uncertainty(), multi_label=False)
     assert unc.n == 10 and len(unc.histogram_counts) == 20 and len(unc.histogram_edges) == 21
