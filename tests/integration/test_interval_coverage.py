@@ -4,8 +4,6 @@ reaches on the WHOLE evaluation set (every task of it, labeled or not) in at lea
 
 from __future__ import annotations
 
-import pytest
-
 from al_core.iteration import IterationSettings, run_iteration
 from al_core.lab.sample import GoldAnnotator, create_sample_project, sample_gold
 from al_core.labelstudio.gateway import Gateway
@@ -29,7 +27,6 @@ def _whole_eval_set(gateway: Gateway, project_id: int, eval_ids: tuple[int, ...]
     return chosen, [gold[text] for text in chosen]
 
 
-@pytest.mark.xfail(strict=False, reason="needs the random evaluation order of item 1")
 def test_reported_intervals_contain_the_whole_evaluation_set_accuracy(gateway: Gateway) -> None:
     project = create_sample_project(gateway, "interval coverage")
     history = History(db_url())
