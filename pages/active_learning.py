@@ -17,7 +17,7 @@ from al_core.pruning import prune_after_run
 from al_core.store import versions
 from al_core.store.history import History
 from al_core.store.records import IterationRecord
-from ui import services, state, versions_panel
+from ui import activity, services, state, versions_panel
 from ui.common import PROJECT_PAGE, md, need_connection, need_project, percent
 from ui.services import Connected
 
@@ -236,6 +236,7 @@ try:
 except ALError as err:
     st.error(str(err))
     st.stop()
+activity.banner(project.id)
 if st.button("Run iteration", key=state.W_RUN, type="primary", icon=":material/play_arrow:"):
     result = run(conn, hist, project, iteration_settings)
     if result is not None:

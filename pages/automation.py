@@ -11,7 +11,7 @@ from al_core.automation.receiver import MAX_WAIT_SECONDS, QUIET_SECONDS
 from al_core.context import default_of
 from al_core.errors import ALError
 from al_core.learning import models, strategies
-from ui import services
+from ui import activity, services
 from ui.common import need_connection, need_project
 
 W_EVERY, W_MODEL, W_STRATEGY, W_TOP = "w_auto_every", "w_auto_model", "w_auto_strategy", "w_auto_top"
@@ -42,6 +42,7 @@ conn = need_connection("automation")
 project = need_project(conn, "automation")
 gw, history = services.gateway(conn), services.history()
 receiver_url = settings.webhook_url()
+activity.banner(project.id)
 
 try:
     current = automation.state(gw, history, project.id, receiver_url)
