@@ -14,7 +14,7 @@ from al_core.labelstudio.gateway import server_health
 from al_core.reports import charts, class_charts, version_summary
 from al_core.store import versions
 from al_core.store.records import IterationRecord, succeeded_versions
-from ui import activity, services, state
+from ui import activity, figures, services, state
 from ui.common import AL_PAGE, PROJECT_PAGE, md, need_connection
 
 # Widget keys of this page (the shared ones live in ui/state.py).
@@ -202,10 +202,11 @@ button.button("Refresh", key=W_PAGE_REFRESH, on_click=services.refresh, icon=":m
 live, title = live_version(conn, project_id)
 head.title(f"Progress of {md(title)}")
 try:
-    records = services.history().iterations(project_id)
+    records, last_change = services.iterations(project_id)  # read again only after the history changed
 except ALError as err:
     st.error(str(err))
     st.stop()
+charts, class_charts = figures.Cached(charts, last_change), figures.Cached(class_charts, last_change)
 done = succeeded_versions(records)
 activity.banner(project_id, records, failed=not done)  # with versions, the headline says when the last failed
 if not done:

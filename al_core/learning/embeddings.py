@@ -130,6 +130,10 @@ class Encoder:
             known = next(iter(self._memo.values()), None)
         return None if known is None else int(known.shape[0])
 
+    def load(self) -> None:
+        """Load the network now (it otherwise loads when a text must first be embedded)."""
+        self._network()
+
     def _network_dim(self) -> int:
         self._network()
         assert self._dim is not None  # set by _network

@@ -7,6 +7,7 @@ so teammates see the same.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -164,6 +165,17 @@ class History:
                 select(IterationRow).where(IterationRow.project_id == project_id).order_by(IterationRow.number)
             )
             return [_record(r) for r in rows]
+
+    def last_change(self, project_id: int) -> str:
+        """A short text that changes whenever an iteration of the project starts, moves to another step, is
+        named, finishes or has its predictions pruned: a cache key for what is built from ``iterations``
+        (reads a few small columns, not the stored JSON)."""
+        columns = (IterationRow.id, IterationRow.status, IterationRow.model_version, IterationRow.step)
+        columns += (IterationRow.finished_at, IterationRow.predictions_state)
+        with self._session() as s:
+            rows = s.execute(select(*columns).where(IterationRow.project_id == project_id)).all()
+        digest = hashlib.blake2b(repr(sorted(tuple(r) for r in rows)).encode(), digest_size=12).hexdigest()
+        return f"{len(rows)}-{digest}"
 
     def succeeded(self, project_id: int) -> list[IterationRecord]:
         return [it for it in self.iterations(project_id) if it.status == "succeeded"]
