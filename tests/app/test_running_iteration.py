@@ -131,7 +131,8 @@ def test_every_page_and_status_read_an_iteration_held_mid_run(
     assert as_json.returncode == 0, as_json.stderr
     payload = json.loads(as_json.stdout)
     (running,) = payload["iterations"]
-    assert (running["status"], running["step"], running["n_labeled"]) == ("running", HELD_AT, 8)
+    assert (running["model_version"], running["status"], running["step"]) == ("al-0001-n8", "running", HELD_AT)
+    assert running["n_labeled"] is None and running["finished_at"] is None, "counts are written when it ends"
     assert payload["activity"][0]["kind"] == "running" and payload["run_lock"]["owner"] == "the webhook receiver"
 
     release.set()
