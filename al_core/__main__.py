@@ -24,8 +24,10 @@ from al_core.learning.models import MODELS
 from al_core.learning.strategies import STRATEGIES
 from al_core.pruning import history_present, prune_after_run, prune_recorded
 from al_core.reports import version_summary
-from al_core.store.history import History
+from al_core.reports.activity import activity
+from al_core.store.history import History, LockHolder
 from al_core.store.records import BIASED_SAMPLE_NOTE, IterationRecord, StoredMetrics
+from al_core.store.rows import utcnow
 from al_core.store.versions import rollback
 
 
@@ -183,10 +185,25 @@ def iteration_payload(it: IterationRecord, vs_previous: str | None = None) -> di
     }
 
 
+def lock_payload(holder: LockHolder | None) -> dict[str, Any] | None:
+    """``run_lock`` in ``status --json``: who holds the project's run lock (null when no run holds it)."""
+    if holder is None:
+        return None
+    return {
+        "owner": holder.owner,
+        "host": holder.host,
+        "pid": holder.pid,
+        "since": holder.acquired_at.isoformat() + "Z",
+        "heartbeat_at": holder.heartbeat_at.isoformat() + "Z",
+    }
+
+
 def status_payload(gateway: Gateway, history: History, project_id: int) -> dict[str, Any]:
-    """What ``status --json`` prints."""
+    """What ``status --json`` prints. ``activity`` has one sentence per running iteration (who runs it since
+    when, which step) and for the last one when it failed (its error); ``run_lock`` is the lock's holder."""
     project = gateway.get_project(project_id)
     records = history.iterations(project_id)
+    holder = history.lock_holder(project_id)
     versus = version_summary.versus_previous(records)
     iterations = [iteration_payload(it, versus.get(it.model_version)) for it in records]
     auto = history.automation(project_id)
@@ -207,6 +224,11 @@ def status_payload(gateway: Gateway, history: History, project_id: int) -> dict[
         "eval_set": len(history.eval_set(project_id)),
         "automation": automation,
         "iterations": iterations,
+        "run_lock": lock_payload(holder),
+        "activity": [
+            {"model_version": a.model_version, "kind": a.kind, "text": a.text}
+            for a in activity(records, holder, utcnow())
+        ],
     }
 
 
@@ -224,6 +246,8 @@ def _status(args: argparse.Namespace) -> int:
         f"Automation: every={a['every']} counted_since_last_version={a['counted_since_last_version']} "
         f"last_trigger={a['last_trigger']}"
     )
+    for item in payload["activity"]:
+        print(f"{item['kind'].capitalize()}: {item['text']}")
     for it in payload["iterations"]:
         labeled = "-" if it["n_labeled"] is None else it["n_labeled"]
         note = it["state"] if it["status"] == "running" else it["error"] or ""

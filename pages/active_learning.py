@@ -18,7 +18,7 @@ from al_core.reports import version_summary
 from al_core.store import versions
 from al_core.store.history import History
 from al_core.store.records import IterationRecord, StoredMetrics
-from ui import services, state, versions_panel
+from ui import activity, services, state, versions_panel
 from ui.common import PROJECT_PAGE, md, need_connection, need_project, percent
 from ui.services import Connected
 
@@ -276,6 +276,7 @@ try:
 except ALError as err:
     st.error(str(err))
     st.stop()
+activity.banner(project.id)
 last = st.session_state[state.LAST_RESULT].get(project.id)
 clicked = st.button("Run iteration", key=state.W_RUN, type="primary", icon=":material/play_arrow:")
 forced = (

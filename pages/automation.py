@@ -7,14 +7,29 @@ import streamlit as st
 
 from al_core import settings
 from al_core.automation import registration as automation
+from al_core.automation.receiver import MAX_WAIT_SECONDS, QUIET_SECONDS
 from al_core.context import default_of
 from al_core.errors import ALError
 from al_core.learning import models, strategies
-from ui import services
+from ui import activity, services
 from ui.common import need_connection, need_project
 
 W_EVERY, W_MODEL, W_STRATEGY, W_TOP = "w_auto_every", "w_auto_model", "w_auto_strategy", "w_auto_top"
 W_SAVE, W_REGISTER, W_REMOVE = "w_auto_save", "w_auto_register", "w_auto_remove"
+
+
+def _seconds(value: float) -> str:
+    return f"{value / 60:g} min" if value >= 60 else f"{value:g} seconds"
+
+
+def burst_note() -> str:
+    """How a burst of labels becomes one run, with the receiver's own numbers."""
+    return (
+        f"A burst of labels makes one run, not many: after the N-th annotation the receiver waits until "
+        f"{_seconds(QUIET_SECONDS)} pass without a new one (at the latest {_seconds(MAX_WAIT_SECONDS)} after "
+        "the N-th), then retrains once on everything labeled so far."
+    )
+
 
 st.title("Automation")
 st.caption(
@@ -22,10 +37,12 @@ st.caption(
     "and Label Studio's queue re-orders by itself. One run at a time per project; annotations that arrive "
     "during a run count toward the next one."
 )
+st.caption(burst_note())
 conn = need_connection("automation")
 project = need_project(conn, "automation")
 gw, history = services.gateway(conn), services.history()
 receiver_url = settings.webhook_url()
+activity.banner(project.id)
 
 try:
     current = automation.state(gw, history, project.id, receiver_url)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from al_core.errors import ALError
-from ui import services, state
+from ui import activity, services, state
 from ui.common import AL_PAGE, CONNECT_PAGE, PROJECT_PAGE, md
 
 state.init()
@@ -55,6 +55,7 @@ cols[0].metric("Tasks", f"{project.task_number:,}")
 cols[1].metric("Labeled", f"{project.num_tasks_with_annotations:,}")
 cols[2].metric("Evaluation set", f"{eval_size:,}" if eval_size else "not drawn yet")
 cols[3].metric("Model version", project.model_version or "none yet")
+activity.banner(project.id)
 if project.task_number == 0:
     st.info("This project has no tasks yet: import texts or the sample data.")
     st.page_link(PROJECT_PAGE, label="Import tasks", icon=":material/upload:")

@@ -14,7 +14,7 @@ from al_core.labelstudio.gateway import server_health
 from al_core.reports import charts, class_charts, mistakes, version_summary
 from al_core.store import versions
 from al_core.store.records import IterationRecord, succeeded_versions
-from ui import services, state
+from ui import activity, figures, services, state
 from ui.common import AL_PAGE, PROJECT_PAGE, md, need_connection
 
 # Widget keys of this page (the shared ones live in ui/state.py).
@@ -249,11 +249,13 @@ button.button("Refresh", key=W_PAGE_REFRESH, on_click=services.refresh, icon=":m
 live, title = live_version(conn, project_id)
 head.title(f"Progress of {md(title)}")
 try:
-    records = services.history().iterations(project_id)
+    records, last_change = services.iterations(project_id)  # read again only after the history changed
 except ALError as err:
     st.error(str(err))
     st.stop()
+charts, class_charts = figures.Cached(charts, last_change), figures.Cached(class_charts, last_change)
 done = succeeded_versions(records)
+activity.banner(project_id, records, failed=not done)  # with versions, the headline says when the last failed
 if not done:
     st.info("No model versions yet: label a few tasks in Label Studio, then run an iteration.")
     st.page_link(AL_PAGE, label="Run an iteration", icon=":material/model_training:")
@@ -269,7 +271,9 @@ st.subheader("Learning curve")
 st.plotly_chart(charts.learning_curve(done), width="stretch", key="chart_learning")
 st.subheader("Uncertainty")
 st.plotly_chart(charts.uncertainty_by_version(done), width="stretch", key="chart_uncertainty")
-st.plotly_chart(charts.uncertainty_histogram(done[-1]), width="stretch", key="chart_histogram")
+previous = next((r for r in reversed(done) if r.number < record.number), None)
+st.caption(f"The histogram shows {md(record.model_version)} (chosen below) against the version before it.")
+st.plotly_chart(charts.uncertainty_histogram(record, previous), width="stretch", key="chart_histogram")
 st.subheader("Stopping signals")
 st.plotly_chart(charts.stopping_signals(done), width="stretch", key="chart_stopping")
 

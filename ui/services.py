@@ -17,6 +17,7 @@ from al_core.errors import ALError
 from al_core.labelstudio.gateway import Gateway, server_health
 from al_core.labelstudio.records import Project
 from al_core.store.history import History
+from al_core.store.records import IterationRecord
 from ui import state
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,18 @@ def _history(db_url: str) -> History:
 def history() -> History:
     """The history store of this process (raises HistoryUnavailable when the database cannot be opened)."""
     return _history(settings.db_url())
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _iterations(db_url: str, project_id: int, last_change: str) -> list[IterationRecord]:
+    return _history(db_url).iterations(project_id)
+
+
+def iterations(project_id: int) -> tuple[list[IterationRecord], str]:
+    """The project's iterations, oldest first, and the history's ``last_change`` they were read at: read
+    again only after the history changed (a run started, stepped or finished), whichever session changed it."""
+    last_change = history().last_change(project_id)
+    return _iterations(settings.db_url(), project_id, last_change), last_change
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from al_core.labelstudio.records import Project
-from ui import services, state
+from ui import activity, services, state
 from ui.common import CONNECT_PAGE, md
 from ui.services import Connected
 
@@ -52,6 +52,7 @@ def render(conn: Connected | None, available: list[Project], problems: list[str]
                 icon=":material/open_in_new:",
                 width="stretch",
             )
+            activity.sidebar_note(project_id)
         st.button(
             "Refresh",
             key=state.W_REFRESH,

@@ -37,6 +37,8 @@ log = logging.getLogger("al_core.automation.receiver")
 COUNTED_ACTIONS = {"ANNOTATION_CREATED", "ANNOTATION_UPDATED"}
 LOCK_RETRY_SECONDS = 2.0
 LOCK_RETRY_LIMIT = 900  # give up waiting for another run's lock after this many retries (30 min)
+QUIET_SECONDS = 5.0  # a burst of annotations is over when none arrived for this long: then one run starts
+MAX_WAIT_SECONDS = 120.0  # ... or at the latest this long after the N-th annotation (a burst that never pauses)
 
 
 @dataclass
@@ -47,8 +49,8 @@ class Receiver:
     gateway_factory: Callable[[], Gateway]
     secret: str
     every: int = DEFAULT_EVERY
-    quiet_seconds: float = 5.0  # a burst is over when no annotation arrived for this long
-    max_wait: float = 120.0  # ... or at the latest this long after the threshold was reached
+    quiet_seconds: float = QUIET_SECONDS  # a burst is over when no annotation arrived for this long
+    max_wait: float = MAX_WAIT_SECONDS  # ... or at the latest this long after the threshold was reached
     prune: bool = True  # prune old versions' predictions in the background after a successful run
     _last_seen: dict[int, float] = field(default_factory=dict)
     _running: set[int] = field(default_factory=set)

@@ -86,31 +86,66 @@ def text_key(text: str) -> bytes:
 
 
 class Encoder:
-    """A loaded sentence encoder with a memo of the vectors it produced. Shared; use ``get_encoder``."""
+    """A sentence encoder with a memo of the vectors it produced. Shared; use ``get_encoder``.
+
+    The network is loaded (PyTorch imported, weights read: about 13 s on 2 cores) only when a text must
+    actually be embedded: vectors that the memo or a disk cache holds need no network, so an iteration
+    without new texts never loads it. The name is checked when the encoder is created.
+    """
 
     def __init__(self, name: str) -> None:
         reason = unavailable_reason()
         if reason:
             raise ConfigError(reason)
-        try:
-            import torch
-            from sentence_transformers import SentenceTransformer
-        except ImportError as err:  # installed but broken (e.g. a CUDA build without its libraries)
-            raise ConfigError(f"Sentence embeddings could not be loaded: {err}. {INSTALL_HINT}") from err
-
-        torch.set_num_threads(THREADS)
         self.name = name
-        try:
-            self._model = SentenceTransformer(resolve_encoder(name), device="cpu")
-        except (OSError, ValueError) as err:
-            raise ConfigError(
-                f"Could not load the sentence encoder {name!r} offline: {err}. Use {DEFAULT_ENCODER!r} "
-                "(shipped with the app) or the path of a folder holding a sentence-transformers model."
-            ) from err
-        self.dim = int(self._model.get_embedding_dimension())
+        self._path = resolve_encoder(name)
+        _check_loadable(name, self._path)
+        self._model: Any = None
+        self._dim: int | None = None
         self._memo: dict[bytes, np.ndarray] = {}
         self._lock = threading.Lock()
+        self._load_lock = threading.Lock()
         self.n_computed = 0  # texts actually run through the network (tests and progress use it)
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the network is loaded (it is only when a text had to be embedded, or ``dim`` had no other source)."""
+        return self._model is not None
+
+    @property
+    def dim(self) -> int:
+        """Length of a vector: from the loaded network, else from a vector in the memo, else loads the network."""
+        if self._dim is not None:
+            return self._dim
+        with self._lock:
+            known = next(iter(self._memo.values()), None)
+        return int(known.shape[0]) if known is not None else self._network_dim()
+
+    @property
+    def known_dim(self) -> int | None:
+        """``dim`` when it is known without loading the network, else None."""
+        if self._dim is not None:
+            return self._dim
+        with self._lock:
+            known = next(iter(self._memo.values()), None)
+        return None if known is None else int(known.shape[0])
+
+    def load(self) -> None:
+        """Load the network now (it otherwise loads when a text must first be embedded)."""
+        self._network()
+
+    def _network_dim(self) -> int:
+        self._network()
+        assert self._dim is not None  # set by _network
+        return self._dim
+
+    def _network(self) -> Any:
+        """The loaded SentenceTransformer (loaded once, on first use)."""
+        with self._load_lock:
+            if self._model is None:
+                self._model = _load_network(self.name, self._path)
+                self._dim = int(self._model.get_embedding_dimension())
+        return self._model
 
     def encode(
         self, texts: Sequence[str], *, batch_size: int = BATCH_SIZE, on_progress: Progress | None = None
@@ -182,7 +217,7 @@ class Encoder:
                 self._memo.pop(key, None)
 
     def _embed(self, texts: list[str], batch_size: int) -> np.ndarray:
-        vectors = self._model.encode(
+        vectors = self._network().encode(
             texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
         )
         return np.asarray(vectors, dtype=np.float32)
@@ -190,6 +225,42 @@ class Encoder:
     def _trim(self) -> None:
         while len(self._memo) > _MEMO_LIMIT:  # oldest first (dicts keep insertion order)
             self._memo.pop(next(iter(self._memo)))
+
+
+def _check_loadable(name: str, path: str) -> None:
+    """Refuse, without loading anything, an encoder that cannot load offline: a folder without a model's
+    config, or a Hub name whose files are not in the local Hugging Face cache."""
+    folder = Path(path)
+    if folder.is_dir():
+        found = (folder / "config.json").is_file() or (folder / "modules.json").is_file()
+        why = f"the folder {path} holds no config.json or modules.json"
+    else:
+        from huggingface_hub import try_to_load_from_cache
+
+        found = isinstance(try_to_load_from_cache(path, "config.json"), str)
+        why = f"{path!r} is neither a folder nor in the local Hugging Face cache"
+    if not found:
+        raise ConfigError(_load_failed(name, why))
+
+
+def _load_failed(name: str, why: object) -> str:
+    return (
+        f"Could not load the sentence encoder {name!r} offline: {why}. Use {DEFAULT_ENCODER!r} "
+        "(shipped with the app) or the path of a folder holding a sentence-transformers model."
+    )
+
+
+def _load_network(name: str, path: str) -> Any:
+    try:
+        import torch
+        from sentence_transformers import SentenceTransformer
+    except ImportError as err:  # installed but broken (e.g. a CUDA build without its libraries)
+        raise ConfigError(f"Sentence embeddings could not be loaded: {err}. {INSTALL_HINT}") from err
+    torch.set_num_threads(THREADS)
+    try:
+        return SentenceTransformer(path, device="cpu")
+    except (OSError, ValueError) as err:
+        raise ConfigError(_load_failed(name, err)) from err
 
 
 def get_encoder(name: str = DEFAULT_ENCODER) -> Encoder:
@@ -245,14 +316,17 @@ def cache_path(cache_dir: Path, scope: str, encoder: str) -> Path:
     return Path(cache_dir) / "embeddings" / f"{slug}.npz"
 
 
-def _load_cache(path: Path, dim: int) -> tuple[dict[int, tuple[bytes, int]], np.ndarray]:
+def _load_cache(path: Path, dim: int | None) -> tuple[dict[int, tuple[bytes, int]], np.ndarray]:
+    """The cache's {task id: (text key, row)} and vectors; empty when missing, unreadable or of another
+    length than ``dim`` (None: the encoder's length is not known yet, any length is read)."""
+    empty: tuple[dict[int, tuple[bytes, int]], np.ndarray] = ({}, np.zeros((0, dim or 0), dtype=np.float32))
     try:
         with np.load(path) as data:
             ids, keys, vectors = data["ids"], data["keys"], data["vectors"]
     except (OSError, ValueError, KeyError):
-        return {}, np.zeros((0, dim), dtype=np.float32)  # missing or unreadable: rebuild rather than fail
-    if vectors.ndim != 2 or vectors.shape[1] != dim:
-        return {}, np.zeros((0, dim), dtype=np.float32)
+        return empty  # missing or unreadable: rebuild rather than fail
+    if vectors.ndim != 2 or (dim is not None and vectors.shape[1] != dim):
+        return empty
     return {int(i): (k.tobytes(), row) for row, (i, k) in enumerate(zip(ids, keys, strict=True))}, vectors
 
 
@@ -282,8 +356,8 @@ def embed_tasks(
     """
     if len(task_ids) != len(texts):
         raise ConfigError(f"Got {len(task_ids)} task ids but {len(texts)} texts; they must match one to one.")
-    model = get_encoder(encoder)
-    cached, stored = _load_cache(Path(path), model.dim)
+    model = get_encoder(encoder)  # the network itself loads only if a text below must be embedded
+    cached, stored = _load_cache(Path(path), model.known_dim)
     keys = [text_key(t) for t in texts]
     found = (cached.get(int(tid), (b"", -1)) for tid in task_ids)
     source = np.array([row if key == keys[i] else -1 for i, (key, row) in enumerate(found)], dtype=np.intp)
@@ -298,7 +372,8 @@ def embed_tasks(
         # Memory: at most two copies of the pool's vectors at a time (100,000 tasks: 150 MB each). The memo's
         # rows of an earlier array are dropped first, so that array is freed before this one is built.
         model.forget([keys[i] for i in hits])
-        store, rows = np.zeros((len(keys), model.dim), dtype=np.float32), np.arange(len(keys))
+        dim = stored.shape[1] if stored.shape[0] and not misses.size else model.dim
+        store, rows = np.zeros((len(keys), dim), dtype=np.float32), np.arange(len(keys))
         for start in range(0, hits.size, 10_000):  # in slices: no full-size temporary copy
             store[hits[start : start + 10_000]] = stored[source[hits[start : start + 10_000]]]
         del stored

@@ -161,31 +161,57 @@ def uncertainty_by_version(records: Sequence[IterationRecord], limit: int = MAX_
     return titled(fig, title, note)
 
 
-def uncertainty_histogram(record: IterationRecord | None) -> go.Figure:
-    """Bar chart of one version's stored 20-bin histogram of informativeness over the unlabeled pool."""
-    name = record.model_version if record else "this version"
-    title = f"{escape(name)}: how many unlabeled tasks at each uncertainty level"
+def _histogram(record: IterationRecord | None) -> tuple[list[int], list[float]] | None:
+    """A version's stored (counts, edges), or None when it has none (cold start, no pool, malformed)."""
     counts = list(record.uncertainty.histogram_counts) if record else []
     edges = list(record.uncertainty.histogram_edges) if record else []
-    if not counts or len(edges) != len(counts) + 1:
-        return empty_figure(title, "No uncertainty histogram: this version did not score an unlabeled pool.")
+    return (counts, edges) if counts and len(edges) == len(counts) + 1 else None
+
+
+def _histogram_bars(record: IterationRecord, counts: list[int], edges: list[float], colour: str) -> go.Bar:
     lows, highs = edges[:-1], edges[1:]
-    fig = go.Figure(
-        go.Bar(
-            x=[(a + b) / 2 for a, b in zip(lows, highs, strict=True)],
-            y=counts,
-            width=[(b - a) * 0.95 for a, b in zip(lows, highs, strict=True)],
-            marker_color=BLUE,
-            customdata=[[a, b] for a, b in zip(lows, highs, strict=True)],
-            hovertemplate="Score %{customdata[0]:.2f} to %{customdata[1]:.2f}: <b>%{y:,}</b> tasks<extra></extra>",
-            name="Unlabeled tasks",
-        )
+    return go.Bar(
+        x=[(a + b) / 2 for a, b in zip(lows, highs, strict=True)],
+        y=counts,
+        width=[(b - a) * 0.95 for a, b in zip(lows, highs, strict=True)],
+        marker_color=colour,
+        customdata=[[a, b] for a, b in zip(lows, highs, strict=True)],
+        hovertemplate=f"{escape(record.model_version)}<br>Score %{{customdata[0]:.2f}} to %{{customdata[1]:.2f}}: "
+        "<b>%{y:,}</b> tasks<extra></extra>",
+        name=f"{escape(record.model_version)} ({sum(counts):,} unlabeled tasks)",
     )
-    strategy = (record.settings.strategy if record else None) or "strategy"
+
+
+def uncertainty_histogram(record: IterationRecord | None, previous: IterationRecord | None = None) -> go.Figure:
+    """Bar chart of a version's stored 20-bin histogram of informativeness over the unlabeled pool, overlaid
+    on ``previous``'s (the version before it) when that one has a histogram too; the title says which."""
+    name = record.model_version if record else "this version"
+    shown = _histogram(record)
+    before = _histogram(previous) if shown is not None and previous is not None else None
+    if before is None:
+        title = f"{escape(name)} alone: how many unlabeled tasks at each uncertainty level"
+    else:
+        title = f"{escape(name)} vs {escape(previous.model_version)}: unlabeled tasks at each uncertainty level"
+    if shown is None or record is None:
+        return empty_figure(title, "No uncertainty histogram: this version did not score an unlabeled pool.")
+    fig = go.Figure()
+    if before is not None and previous is not None:
+        fig.add_trace(_histogram_bars(previous, *before, GREY))
+    fig.add_trace(_histogram_bars(record, *shown, BLUE))
+    strategy = record.settings.strategy or "strategy"
+    compared = (
+        f" Grey: {escape(previous.model_version)}, the version before."
+        if before is not None and previous is not None
+        else " The version before has no histogram to compare with."
+        if previous is not None
+        else ""
+    )
     note = (
-        f"{sum(counts):,} tasks scored by {escape(strategy)}. Left: the model is sure; right: it has no idea "
-        "(the queue serves those first). Mass moving left over versions = a more confident model."
+        f"{sum(shown[0]):,} tasks scored by {escape(strategy)}. Left: the model is sure; right: it has no idea "
+        f"(the queue serves those first). Mass moving left = a more confident model.{compared}"
     )
+    fig.update_layout(barmode="overlay")
+    fig.update_traces(opacity=0.65 if before is not None else 1.0)
     fig.update_xaxes(title="Informativeness (0 = sure, 1 = no idea)", range=[0, 1])
     fig.update_yaxes(title="Unlabeled tasks")
     return titled(fig, title, note)

@@ -8,11 +8,12 @@ so teammates see the same.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import socket
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from al_core.errors import HistoryUnavailable, IterationLocked
 from al_core.progress import Progress
 from al_core.store import schema
-from al_core.store.records import IterationRecord, StoredSettings
+from al_core.store.records import AutomationRecord, IterationRecord, StoredSettings
 from al_core.store.rows import AutomationRow, EvalTaskRow, EventRow, IterationRow, LockRow, utcnow
 
 STALE_LOCK_AFTER = timedelta(minutes=15)  # no heartbeat for this long: the holder is gone
@@ -38,17 +39,6 @@ class Event:
     at: datetime
     kind: str
     detail: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class AutomationRecord:
-    """A project's automatic-iteration settings: retrain every ``every`` new annotations with ``settings``
-    (``IterationSettings`` fields as a dict); ``counted`` annotations have arrived since the last run started."""
-
-    project_id: int
-    every: int
-    settings: Mapping[str, Any]
-    counted: int
 
 
 @dataclass(frozen=True)
@@ -200,6 +190,17 @@ class History:
                 select(IterationRow).where(IterationRow.project_id == project_id).order_by(IterationRow.number)
             )
             return [_record(r) for r in rows]
+
+    def last_change(self, project_id: int) -> str:
+        """A short text that changes whenever an iteration of the project starts, moves to another step, is
+        named, finishes or has its predictions pruned: a cache key for what is built from ``iterations``
+        (reads a few small columns, not the stored JSON)."""
+        columns = (IterationRow.id, IterationRow.status, IterationRow.model_version, IterationRow.step)
+        columns += (IterationRow.finished_at, IterationRow.predictions_state)
+        with self._session() as s:
+            rows = s.execute(select(*columns).where(IterationRow.project_id == project_id)).all()
+        digest = hashlib.blake2b(repr(sorted(tuple(r) for r in rows)).encode(), digest_size=12).hexdigest()
+        return f"{len(rows)}-{digest}"
 
     def succeeded(self, project_id: int) -> list[IterationRecord]:
         return [it for it in self.iterations(project_id) if it.status == "succeeded"]

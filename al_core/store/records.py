@@ -378,3 +378,14 @@ _PLAIN_COLUMNS = (
 def succeeded_versions(records: Sequence[IterationRecord]) -> list[IterationRecord]:
     """The succeeded iterations, oldest first (the only ones the charts plot)."""
     return sorted((r for r in records if r.status == "succeeded"), key=lambda r: r.number)
+
+
+@dataclass(frozen=True)
+class AutomationRecord:
+    """A project's automatic-iteration settings: retrain every ``every`` new annotations with ``settings``
+    (``IterationSettings`` fields as a dict); ``counted`` annotations have arrived since the last run started."""
+
+    project_id: int
+    every: int
+    settings: Mapping[str, Any]
+    counted: int

@@ -65,3 +65,18 @@ def test_under_make_run_a_new_project_is_automated(
     project = next(p for p in gateway.list_projects() if p.title == unique_title)
     assert [h.url for h in gateway.list_webhooks(project.id)] == ["http://127.0.0.1:8765/webhook"]
     assert any("Automatic iterations are on" in i.value for i in at.info)
+
+
+def test_the_page_explains_a_burst_with_the_receivers_own_numbers(monkeypatch) -> None:
+    from al_core.automation import receiver
+
+    fields = receiver.Receiver.__dataclass_fields__
+    assert (fields["quiet_seconds"].default, fields["max_wait"].default) == (5.0, 120.0)
+    assert (receiver.QUIET_SECONDS, receiver.MAX_WAIT_SECONDS) == (5.0, 120.0)
+    monkeypatch.setattr(receiver, "QUIET_SECONDS", 7.0)  # the page reads the receiver's constants, not copies
+    monkeypatch.setattr(receiver, "MAX_WAIT_SECONDS", 180.0)
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120).run()
+    at.switch_page("pages/automation.py").run()
+    assert not at.exception
+    (note,) = [c.value for c in at.caption if "burst" in c.value]
+    assert "waits until 7 seconds pass without a new one (at the latest 3 min after the N-th)" in note

@@ -111,3 +111,30 @@ def test_status_gives_the_interval_and_the_paired_test(
         f"Latest measured version {second}: 90.0% on 40 evaluation labels (±10 points: 95% interval 77%-96%; "
         "about 101 more evaluation labels for ±5 points)" in out
     )
+
+
+def test_status_says_who_runs_what_and_why_the_last_run_failed(history: History) -> None:
+    payload = status_payload(FakeGateway(), history, 1)  # type: ignore[arg-type]
+    assert payload["run_lock"] is None, "no process holds the lock: the running record was interrupted"
+    assert [(a["model_version"], a["kind"]) for a in payload["activity"]] == [
+        ("al-0002", "interrupted"),
+        ("al-0001", "failed"),
+    ]
+
+    with history.run_lock(1, "the webhook receiver"):
+        running = history.start_iteration(1, None, {"strategy": "margin"}, "webhook")
+        history.set_step(running.id, "embed")
+        payload = status_payload(FakeGateway(), history, 1)  # type: ignore[arg-type]
+        history.finish_iteration(running.id, status="failed", error="The 'control' parameter is wrong.")
+    assert payload["run_lock"]["owner"] == "the webhook receiver" and payload["run_lock"]["since"].endswith("Z")
+    first = payload["activity"][0]
+    assert (first["model_version"], first["kind"]) == ("al-0003", "running")
+    assert "running since" in first["text"] and "step: embed, started by the webhook receiver" in first["text"]
+
+    after = status_payload(FakeGateway(), history, 1)  # type: ignore[arg-type]
+    assert after["run_lock"] is None
+    assert after["activity"][-1]["kind"] == "failed"
+    assert after["activity"][-1]["text"].endswith(
+        "(step: embed, started by webhook): The 'control' parameter is wrong."
+    )
+    json.dumps(after)

@@ -112,6 +112,33 @@ def test_an_unreadable_cache_is_rebuilt(tmp_path: Path) -> None:
     assert embeddings.embed_tasks(path, [1, 2], TEXTS[:2]).n_cached == 2
 
 
+def test_a_new_process_with_everything_cached_never_loads_the_network(tmp_path: Path) -> None:
+    """The first click of a fresh dashboard used to spend ~13 s loading the encoder with nothing to embed."""
+    path = embeddings.cache_path(tmp_path, "server|project-1", embeddings.DEFAULT_ENCODER)
+    texts = ["card pin reset", "forgot my pin", "new pin please", "weather today", "rain in paris", "sunny skies"]
+    first = embeddings.embed_tasks(path, range(6), texts)
+    embeddings.forget_encoders()  # what a new process starts with
+    try:
+        again = embeddings.embed_tasks(path, range(6), texts)
+        fitted = models.fit_model("minilm-logreg", texts, ["pin"] * 3 + ["weather"] * 3)
+        assert fitted.predict(texts[:1]) == ["pin"] and fitted.features(texts).shape == (6, 384)
+        assert not embeddings.get_encoder().loaded, "the cache and the memo answered everything"
+        np.testing.assert_array_equal(again.vectors, first.vectors)
+
+        fewer = embeddings.embed_tasks(path, range(5), texts[:5])  # a task was deleted: the cache is rewritten
+        assert (fewer.n_embedded, fewer.n_cached) == (0, 5) and not embeddings.get_encoder().loaded
+
+        embeddings.embed_tasks(path, range(6), [*texts[:5], "a text never seen"])
+        assert embeddings.get_encoder().loaded and embeddings.get_encoder().dim == 384
+    finally:
+        embeddings.forget_encoders()
+
+
+def test_an_encoder_that_cannot_load_is_refused_before_loading_anything(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"Could not load the sentence encoder .* holds no config.json"):
+        embeddings.Encoder(str(tmp_path))
+
+
 def test_mismatched_ids_and_texts() -> None:
     with pytest.raises(ConfigError, match=r"Got 1 task ids but 2 texts; they must match one to one\."):
         embeddings.embed_tasks(Path("unused.npz"), [1], TEXTS[:2])

@@ -164,3 +164,21 @@ def test_step_timings_are_stacked_in_step_order(three: list[IterationRecord]) ->
     assert fig.layout.barmode == "stack"
     assert [t.name for t in fig.data] == ["read", "train", "upload"]
     assert list(fig.data[0].x) == ["al-0001-n3", "al-0002-n40", "al-0003-n60"]
+
+
+def test_uncertainty_histogram_overlays_the_previous_version(three: list[IterationRecord]) -> None:
+    fig = charts.uncertainty_histogram(three[-1], three[-2])
+    before, shown = fig.data
+    assert before.name.startswith("al-0002-n40") and shown.name.startswith("al-0003-n60")
+    assert before.marker.color != shown.marker.color and fig.layout.barmode == "overlay"
+    assert "al-0003-n60 vs al-0002-n40" in fig.layout.title.text
+    assert len(fig.data) == 2 and fig.layout.showlegend is not False
+
+
+def test_uncertainty_histogram_says_when_it_shows_one_version(three: list[IterationRecord]) -> None:
+    alone = charts.uncertainty_histogram(three[-1])
+    assert "al-0003-n60 alone" in alone.layout.title.text and len(alone.data) == 1
+    cold = record(2, cold=True)
+    without = charts.uncertainty_histogram(three[-1], cold)
+    assert len(without.data) == 1 and "al-0003-n60 alone" in without.layout.title.text
+    assert "The version before has no histogram to compare with." in without.layout.title.text.replace("<br>", " ")

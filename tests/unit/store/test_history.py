@@ -179,3 +179,20 @@ def test_two_processes_opening_one_database_at_once_both_succeed(tmp_path: Path,
     assert [len(history.iterations(project)) for project in (1, 2, 3)] == [5 if old else 0, 1, 1]
     with create_engine(url).connect() as conn:
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [schema.head()]
+
+
+def test_last_change_moves_with_every_start_step_and_finish(url: str) -> None:
+    history = History(url)
+    seen = [history.last_change(1)]
+    started = history.start_iteration(1, None, {"strategy": "margin"}, "manual")
+    seen.append(history.last_change(1))
+    history.set_step(started.id, "train")
+    seen.append(history.last_change(1))
+    history.finish_iteration(started.id, status="succeeded", model_version="al-0001-n5")
+    seen.append(history.last_change(1))
+    history.set_predictions_state(1, "al-0001-n5", "pruned")
+    seen.append(history.last_change(1))
+    assert len(set(seen)) == len(seen), seen
+    assert history.last_change(1) == seen[-1], "unchanged history, same key"
+    history.start_iteration(2, None, {}, "manual")
+    assert history.last_change(1) == seen[-1], "another project's runs do not change it"
