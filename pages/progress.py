@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from al_core import export
 from al_core.errors import ALError
 from al_core.labelstudio.gateway import server_health
 from al_core.reports import charts, class_charts, mistakes, version_summary
@@ -24,6 +25,9 @@ W_COMPARE_B = "w_progress_compare_b"
 W_PAGE_REFRESH = "w_progress_refresh"
 W_CSV = "w_progress_csv"
 W_MODEL_FILE = "w_progress_model_file"
+W_PREPARE_PREDICTIONS = "w_progress_prepare_predictions"
+W_PREDICTIONS_FILE = "w_progress_predictions_file"
+PREPARED_PREDICTIONS = "progress_prepared_predictions"  # (server, project, version) -> (csv bytes, rows, warnings)
 
 
 def live_version(conn: services.Connected, project_id: int) -> tuple[str | None, str]:
@@ -164,6 +168,45 @@ def model_download(project_id: int, record: IterationRecord) -> None:
     st.caption("Load it with `al_core.learning.models.load_model(path)` (same Python and scikit-learn versions).")
 
 
+def predictions_download(conn: services.Connected, project_id: int, record: IterationRecord) -> None:
+    """The version's prediction for every task, as ``python -m al_core export-predictions`` writes it (CSV)."""
+    if not record.artifact_path:
+        return
+    prepared = st.session_state.setdefault(PREPARED_PREDICTIONS, {})
+    key = (conn.url, project_id, record.model_version)
+    if st.button(
+        f"Prepare the predictions of {record.model_version} for every task (CSV)",
+        key=W_PREPARE_PREDICTIONS,
+        icon=":material/table_view:",
+        help="For teams that auto-label the rest: task_id, predicted, confidence, margin, is_eval, label.",
+    ):
+        bar = st.progress(0.0, text="Predicting every task ...")
+        try:
+            result = export.export_predictions(
+                services.gateway(conn), services.history(), project_id, record.model_version,
+                on_progress=lambda done, total: bar.progress(done / max(total, 1), text=f"{done:,} of {total:,} tasks"),
+            )  # fmt: skip
+        except ALError as err:
+            bar.empty()
+            st.error(md(err))
+            return
+        bar.empty()
+        prepared[key] = (export.to_csv(result.rows).encode("utf-8"), len(result.rows), result.warnings)
+    if key in prepared:
+        data, n_rows, warnings = prepared[key]
+        for warning in warnings:
+            st.warning(md(warning))
+        st.download_button(
+            f"Download {n_rows:,} predictions of {record.model_version} (CSV)",
+            data=data,
+            file_name=f"project-{project_id}-{record.model_version}-predictions.csv",
+            mime="text/csv",
+            on_click="ignore",
+            icon=":material/download:",
+            key=W_PREDICTIONS_FILE,
+        )
+
+
 def compare(done: list[IterationRecord], labels: dict[str, str]) -> None:
     st.subheader("Compare two versions")
     if len(done) < 2:
@@ -291,3 +334,4 @@ st.subheader("Per-step timings")
 st.plotly_chart(charts.step_timings(done), width="stretch", key="chart_timings")
 table(project_id, records)
 model_download(project_id, record)
+predictions_download(conn, project_id, record)
