@@ -136,6 +136,9 @@ def test_connect_create_import_sample_and_iterate(
     first, second = (it for it in _history_rows(at))
     assert (second["status"], first["status"]) == ("succeeded", "succeeded")
     assert first["labels"] > 0 and first["accuracy"] is not None
+    low, high = (int(x.rstrip("%")) / 100 for x in first["accuracy 95% interval"].split("-"))
+    assert low - 0.005 <= first["accuracy"] <= high + 0.005, "shown in whole points"
+    assert first["evaluation labels"] > 0, "every accuracy with its n and interval"
     shown = {m.label: m.value for m in at.metric}
     assert shown["Accuracy"].endswith("%") and shown["Macro-F1"].endswith("%"), "measured on the evaluation set"
 
