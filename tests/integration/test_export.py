@@ -27,7 +27,7 @@ def test_every_task_gets_one_row_with_its_human_label_and_eval_flag(label_studio
     labeled = GoldAnnotator(gateway, project.id, gold.get).label(40)
     history = History(app_settings.db_url())
     done = run_iteration(gateway, history, project.id, IterationSettings(model="tfidf-logreg", upload_top=50))
-    gateway.import_tasks(project.id, [{"text": "   "}])  # a task with no readable text is left out, and counted
+    gateway.import_tasks(project.id, [[{"text": "   "}]])  # a task with no readable text is left out, and counted
 
     result = export.export_predictions(gateway, history, project.id)
     assert result.model_version == done.model_version == gateway.get_project(project.id).model_version
