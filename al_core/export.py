@@ -138,9 +138,8 @@ def _warm_embeddings(
     if not models.uses_embeddings(model.name) or not readable:
         return
     encoder = models.resolve_params(model.name, model.params)["encoder"]
-    scope = f"{server_url.rstrip('/')}|project-{project_id}"
     embeddings.embed_tasks(
-        embeddings.cache_path(settings.cache_dir(), scope, encoder),
+        embeddings.cache_path(settings.cache_dir(), embeddings.project_scope(server_url, project_id), encoder),
         [task_id for task_id, _ in readable],
         [text for _, text in readable],
         encoder=encoder,

@@ -258,8 +258,9 @@ def _embed(ctx: RunContext, data: PoolData) -> dict[str, int]:
     encoder = models.resolve_params(model, params)["encoder"]
     ids = [*data.pool_ids.tolist(), *data.training.task_ids, *data.eval_labeled.task_ids]
     texts = [*data.pool_texts, *data.training.texts, *data.eval_labeled.texts]
-    scope = f"{ctx.gateway.url.rstrip('/')}|project-{ctx.project_id}"
-    path = embeddings.cache_path(app_settings.cache_dir(), scope, encoder)
+    path = embeddings.cache_path(
+        app_settings.cache_dir(), embeddings.project_scope(ctx.gateway.url, ctx.project_id), encoder
+    )
     with ctx.timer.step("embed", f"Embedding {len(texts):,} texts with {encoder} (only new or changed ones)"):
         done = embeddings.embed_tasks(
             path,

@@ -310,6 +310,11 @@ class Embedded:
         return self.store[self.rows]
 
 
+def project_scope(server_url: str, project_id: int) -> str:
+    """The cache scope of one project of one Label Studio server (iterations and exports share its vectors)."""
+    return f"{server_url.rstrip('/')}|project-{project_id}"
+
+
 def cache_path(cache_dir: Path, scope: str, encoder: str) -> Path:
     """The cache file of ``scope`` (e.g. a server's project) for ``encoder`` under ``cache_dir``."""
     slug = hashlib.blake2b(f"{scope}|{encoder}".encode(), digest_size=8).hexdigest()

@@ -172,3 +172,10 @@ def test_without_the_extra_the_models_say_what_to_install(monkeypatch: pytest.Mo
     ):
         models.fit_model("minilm-logreg", ["a b", "c d"], ["x", "y"])
     assert models.fit_model("tfidf-logreg", ["card pin", "rain today"], ["x", "y"]).classes == ("x", "y")
+
+
+def test_project_scope_is_the_one_iterations_always_used() -> None:
+    """Existing caches are found only while the scope string stays what iterations wrote."""
+    from al_core.learning.embeddings import project_scope
+
+    assert project_scope("http://127.0.0.1:8080/", 7) == "http://127.0.0.1:8080|project-7"
