@@ -151,15 +151,10 @@ def _describe(proba: np.ndarray, model: models.FittedModel) -> tuple[list[Label]
     if not len(proba):
         return [], [], []
     top = proba.max(axis=1)
+    predicted: list[Label] = list(models.labels_from_proba(proba, model.classes, model.multi_label))
     if model.multi_label:
-        chosen = proba >= 0.5
-        chosen[np.arange(len(proba)), np.argmax(proba, axis=1)] = True
-        predicted: list[Label] = [
-            tuple(c for c, keep in zip(model.classes, row, strict=True) if keep) for row in chosen
-        ]
         margin = np.abs(2 * proba - 1).min(axis=1)
     else:
-        predicted = [model.classes[i] for i in np.argmax(proba, axis=1)]
         ordered = np.sort(proba, axis=1)
         margin = ordered[:, -1] - (ordered[:, -2] if proba.shape[1] > 1 else 0.0)
     return predicted, [round(float(v), 6) for v in top], [round(float(v), 6) for v in margin]

@@ -194,6 +194,20 @@ def _check_texts(texts: Sequence[str]) -> list[str]:
     return texts
 
 
+def labels_from_proba(
+    proba: np.ndarray, classes: Sequence[str], multi_label: bool
+) -> list[str] | list[tuple[str, ...]]:
+    """The predicted label of each row of ``proba`` (columns in ``classes`` order): the most likely class; for
+    multi-label, every label with p >= 0.5 and at least the most likely one, as a tuple in ``classes`` order."""
+    if not len(proba):
+        return []
+    if not multi_label:
+        return [classes[i] for i in np.argmax(proba, axis=1)]
+    chosen = proba >= 0.5
+    chosen[np.arange(proba.shape[0]), np.argmax(proba, axis=1)] = True
+    return [tuple(c for c, keep in zip(classes, row, strict=True) if keep) for row in chosen]
+
+
 @dataclass
 class FittedModel:
     """A fitted pipeline and what it was fitted with. ``classes`` are sorted; proba columns follow them."""
@@ -221,13 +235,8 @@ class FittedModel:
         return np.vstack(parts)
 
     def predict(self, texts: Sequence[str]) -> list[str] | list[tuple[str, ...]]:
-        """Predicted label per text; multi-label: every label with p >= 0.5, at least the most likely one."""
-        proba = self.predict_proba(texts)
-        if not self.multi_label:
-            return [self.classes[i] for i in np.argmax(proba, axis=1)]
-        chosen = proba >= 0.5
-        chosen[np.arange(proba.shape[0]), np.argmax(proba, axis=1)] = True
-        return [tuple(c for c, keep in zip(self.classes, row, strict=True) if keep) for row in chosen]
+        """Predicted label per text (``labels_from_proba``)."""
+        return labels_from_proba(self.predict_proba(texts), self.classes, self.multi_label)
 
     def features(self, texts: Sequence[str]):
         """What batch diversity compares: the sentence vectors of ``texts`` when the model embeds them,

@@ -147,7 +147,7 @@ def train_and_score(data: PoolData, settings: ScoringSettings, before: Before, s
         proba = (
             model.predict_proba(data.pool_texts) if data.pool_texts else np.zeros((0, len(model.classes)), np.float32)
         )
-        predicted = _predicted_labels(proba, model.classes, multi)
+        predicted = tuple(models.labels_from_proba(proba, model.classes, multi))
     with step("strategy", f"Ordering the pool by {settings.strategy}"):
         info = strategies.informativeness(
             settings.strategy, proba, multi_label=multi, random_state=settings.random_state
@@ -164,19 +164,11 @@ def train_and_score(data: PoolData, settings: ScoringSettings, before: Before, s
     return Scored(order, predicted, len(info), metrics, uncertainty, message, model)
 
 
-def _predicted_labels(proba: np.ndarray, classes: tuple[str, ...], multi_label: bool) -> tuple[Any, ...]:
-    if not multi_label:
-        return tuple(classes[i] for i in np.argmax(proba, axis=1)) if len(proba) else ()
-    chosen = proba >= 0.5
-    chosen[np.arange(proba.shape[0]), np.argmax(proba, axis=1)] = True
-    return tuple(tuple(c for c, keep in zip(classes, row, strict=True) if keep) for row in chosen)
-
-
 def _metrics(model: models.FittedModel, data: PoolData, settings: ScoringSettings) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if data.eval_labeled.n:
         proba = model.predict_proba(list(data.eval_labeled.texts))
-        predicted = list(_predicted_labels(proba, model.classes, data.spec.multiple))
+        predicted = models.labels_from_proba(proba, model.classes, data.spec.multiple)
         truth = list(data.eval_labeled.labels)
         measured = evaluation.measure(truth, predicted, data.spec.labels, multi_label=data.spec.multiple)
         if measured is not None:

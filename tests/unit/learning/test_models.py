@@ -220,3 +220,14 @@ def test_a_model_saved_before_the_package_split_still_loads(tmp_path, monkeypatc
     loaded = models.load_model(path)
     assert isinstance(loaded, models.FittedModel) and loaded.predict(["good day"]) == fitted.predict(["good day"])
     assert "al_core.models" not in sys.modules  # the alias lived only while loading
+
+
+def test_labels_from_proba_is_the_one_decision_rule() -> None:
+    import numpy as np
+
+    from al_core.learning.models import labels_from_proba
+
+    proba = np.array([[0.2, 0.7, 0.6], [0.1, 0.3, 0.2]])
+    assert labels_from_proba(proba, ("a", "b", "c"), False) == ["b", "b"]
+    assert labels_from_proba(proba, ("a", "b", "c"), True) == [("b", "c"), ("b",)]  # at least the top one
+    assert labels_from_proba(np.zeros((0, 3)), ("a", "b", "c"), True) == []
