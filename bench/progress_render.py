@@ -11,7 +11,11 @@ pool's 20-bin histogram, timings of every step) in a temporary SQLite database t
   is read): the first render of the process (``first_s``), a new browser session (``new_session_s``: what a
   teammate opening the page sees) and a rerun of the same session (``rerun_s``), the best of ``--repeat``,
   each minus the time AppTest takes for an empty script (``apptest_harness_s``, ``apptest_harness_rerun_s``:
-  not part of a real server).
+  not part of a real server); then one more version is recorded and the same session reruns (``changed_s``:
+  what the team sees after each iteration, every figure rebuilt).
+
+``first_s`` includes importing the dashboard's libraries (Label Studio's SDK, pandas, Plotly, Alembic): paid
+once per server start by whichever page is opened first, not by this page's work.
 """
 
 from __future__ import annotations
@@ -163,15 +167,25 @@ def _harness(repeat: int) -> tuple[float, float]:
     return new_session, min(_timed(at.run) for _ in range(repeat))
 
 
-def time_page(project_id: int, repeat: int) -> dict[str, float]:
+def time_page(history: History, project_id: int, repeat: int) -> dict[str, float]:
     """Seconds the Progress page takes to render, AppTest's own time subtracted: the first render of the
-    process (nothing cached), a new browser session (caches warm) and a rerun (best of ``repeat``)."""
+    process (nothing cached), a new browser session (caches warm), a rerun (best of ``repeat``) and a rerun
+    after one more version was recorded (every cached figure stale)."""
     harness, harness_rerun = _harness(repeat)
     first = _timed(lambda: _session(project_id).run())
     new_session = min(_timed(lambda: _session(project_id).run()) for _ in range(repeat))
     at = _session(project_id).run()
     rerun = min(_timed(at.run) for _ in range(repeat))
-    out = {"first_s": first - harness, "new_session_s": new_session - harness, "rerun_s": rerun - harness_rerun}
+    n = len(history.iterations(project_id))
+    started = history.start_iteration(project_id, 20 * (n + 1), {"model": "tfidf-logreg"}, "manual")
+    history.finish_iteration(started.id, status="succeeded", **_version_groups(n + 1, n + 1, random.Random(n)))
+    changed = _timed(at.run)
+    out = {
+        "first_s": first - harness,
+        "new_session_s": new_session - harness,
+        "rerun_s": rerun - harness_rerun,
+        "changed_s": changed - harness_rerun,
+    }
     out.update(apptest_harness_s=harness, apptest_harness_rerun_s=harness_rerun)
     return {k: round(max(v, 0.0), 3) for k, v in out.items()}
 
@@ -204,8 +218,9 @@ def _measure(versions: int, repeat: int, page: bool) -> dict[str, Any]:
     result["reports"] = time_reports(history)
     result["reports_total_s"] = round(sum(result["reports"].values()), 3)
     if page:
-        result["page"] = time_page(1, repeat)
-        result["under_limit"] = result["page"]["new_session_s"] < LIMIT_S and result["page"]["rerun_s"] < LIMIT_S
+        result["page"] = time_page(history, 1, repeat)
+        timed = ("new_session_s", "rerun_s", "changed_s")
+        result["under_limit"] = all(result["page"][name] < LIMIT_S for name in timed)
     result["load_average"] = [round(x, 2) for x in os.getloadavg()]
     return result
 

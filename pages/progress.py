@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from al_core import export
 from al_core.errors import ALError
 from al_core.labelstudio.gateway import server_health
 from al_core.reports import charts, class_charts, mistakes, version_summary
@@ -180,7 +179,11 @@ def predictions_download(conn: services.Connected, project_id: int, record: Iter
         icon=":material/table_view:",
         help="For teams that auto-label the rest: task_id, predicted, confidence, margin, is_eval, label.",
     ):
+        # Imported here, not at the top: it loads scikit-learn (~1 s) the page does not need to render.
+        from al_core import export
+
         bar = st.progress(0.0, text="Predicting every task ...")
+
         try:
             result = export.export_predictions(
                 services.gateway(conn), services.history(), project_id, record.model_version,

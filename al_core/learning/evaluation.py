@@ -19,14 +19,10 @@ from sklearn.model_selection import KFold, StratifiedKFold
 from al_core.errors import ConfigError, NotEnoughData
 from al_core.learning import intervals, models
 from al_core.learning.strategies import normalized_entropy, top_probability
-from al_core.validation import check_float, check_int
+from al_core.validation import check_int
 
 _QUANTILES = {"p05": 0.05, "p25": 0.25, "p50": 0.50, "p75": 0.75, "p95": 0.95}
 _HISTOGRAM_BINS = 20
-# The stabilizing-predictions stopping rule: kappa between successive versions at or above STOP_KAPPA
-# for STOP_PATIENCE versions in a row (Bloodgood & Vijay-Shanker, 2009).
-STOP_KAPPA = 0.99
-STOP_PATIENCE = 3
 
 
 def default_eval_size(n_tasks: int) -> int:
@@ -364,15 +360,3 @@ def prediction_stability(previous: Mapping[int, Any], current: Mapping[int, Any]
     after = [_norm(current[i]) for i in common]
     changed = sum(a != b for a, b in zip(before, after, strict=True)) / len(common)
     return changed, _kappa(before, after)
-
-
-def should_stop(kappas: Sequence[float | None], threshold: float = STOP_KAPPA, patience: int = STOP_PATIENCE) -> bool:
-    """Stabilizing-predictions stopping rule (Bloodgood & Vijay-Shanker, 2009).
-
-    True when the last ``patience`` kappas (between successive model versions) are all known and
-    >= ``threshold``. Raises ConfigError for ``patience`` < 1 or ``threshold`` outside [-1, 1].
-    """
-    check_int("patience", patience, 1)
-    check_float("threshold", threshold, -1, 1)
-    recent = list(kappas)[-patience:]
-    return len(recent) == patience and all(k is not None and k >= threshold for k in recent)

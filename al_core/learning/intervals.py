@@ -20,10 +20,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Literal
 
 import numpy as np
-from scipy.stats import binomtest, norm
 
 from al_core.errors import ConfigError
 
@@ -44,8 +44,12 @@ def accuracy_interval(n_correct: int, n: int, confidence: float = CONFIDENCE) ->
     _check_counts(n_correct, n)
     if n == 0:
         return None
-    ci = binomtest(int(n_correct), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
-    return float(ci.low), float(ci.high)
+    z, p = _z(confidence), n_correct / n
+    center = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = _wilson_half_width(p, int(n), z)
+    low = 0.0 if n_correct == 0 else max(0.0, center - half)  # exact at the ends (no rounding below 0 or above 1)
+    high = 1.0 if n_correct == n else min(1.0, center + half)
+    return low, high
 
 
 def _check_counts(n_correct: int, n: int) -> None:
@@ -81,7 +85,14 @@ def labels_for_margin(
 
 
 def _z(confidence: float) -> float:
-    return float(norm.ppf(0.5 + confidence / 2))
+    return NormalDist().inv_cdf(0.5 + confidence / 2)
+
+
+def exact_sign_test(k: int, n: int) -> float:
+    """Two-sided exact binomial p-value of ``k`` successes in ``n`` trials at p = 0.5 (McNemar's exact test on
+    the ``n`` discordant pairs): ``min(1, 2 * P(X <= min(k, n - k)))``, as ``scipy.stats.binomtest`` gives."""
+    tail = sum(math.comb(n, i) for i in range(min(k, n - k) + 1))
+    return min(1.0, 2 * tail / 2**n)
 
 
 def macro_f1_interval(
@@ -166,7 +177,7 @@ def compare_versions(
     a = np.array([bool(first_correct[t]) for t in common])
     b = np.array([bool(second_correct[t]) for t in common])
     only_a, only_b = int(np.sum(a & ~b)), int(np.sum(~a & b))
-    p_value = None if only_a + only_b == 0 else float(binomtest(only_b, only_a + only_b, 0.5).pvalue)
+    p_value = None if only_a + only_b == 0 else exact_sign_test(only_b, only_a + only_b)
     verdict: Verdict = "within noise"
     if p_value is not None and p_value < alpha:
         verdict = "better" if only_b > only_a else "worse"

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from al_core.learning import evaluation, models, strategies
+from al_core.learning import evaluation, models, stopping, strategies
 
 Step = Callable[[str, str], AbstractContextManager[Any]]  # (step name, message): times a step (StepTimer.step)
 
@@ -221,7 +221,7 @@ def _uncertainty(
     summary.update(
         changed_share=changed,
         kappa=kappa,
-        consider_stopping=evaluation.should_stop([*before.kappas, kappa]) if kappa is not None else False,
+        consider_stopping=stopping.should_stop([*before.kappas, kappa]) if kappa is not None else False,
         predicted_class_counts=_class_counts(heads),
     )
     return summary

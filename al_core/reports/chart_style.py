@@ -50,7 +50,6 @@ def titled(fig: go.Figure, title: str, note: str = "", height: int | None = None
             "yanchor": "top",
             "pad": {"t": 14},
         },
-        template="plotly_white",
         margin={"t": 34 + 22 * len(titles) + 18 * len(notes), "l": 60, "r": 30, "b": 80},
         legend={"orientation": "h", "yanchor": "top", "y": -0.24, "x": 0, "xanchor": "left"},
         hoverlabel={"align": "left"},

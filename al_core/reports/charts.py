@@ -16,7 +16,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from al_core.learning.evaluation import STOP_KAPPA, STOP_PATIENCE
+from al_core.learning.stopping import STOP_KAPPA, STOP_PATIENCE
 from al_core.progress import STEPS
 from al_core.reports.chart_style import AMBER, BLUE, GREEN, GREY, PINK, TEAL, empty_figure, escape, pct, titled
 from al_core.store.records import IterationRecord, StoredMetrics, succeeded_versions

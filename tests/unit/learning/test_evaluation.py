@@ -1,4 +1,4 @@
-"""Tests for al_core.learning.evaluation: hand-computed metrics, cross-validation, stability and stopping."""
+"""Tests for al_core.learning.evaluation: hand-computed metrics, cross-validation and stability."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from al_core.learning.evaluation import (
     default_eval_size,
     measure,
     prediction_stability,
-    should_stop,
     summarize_uncertainty,
 )
 
@@ -175,18 +174,6 @@ def test_prediction_stability_degenerate_cases() -> None:
     assert prediction_stability({1: "a", 2: "a"}, {1: "b", 2: "b"}) == (1.0, 0.0)
     assert prediction_stability({1: "a"}, {2: "a"}) == (None, None)
     assert prediction_stability({1: ("x", "y")}, {1: ("y", "x")}) == (0.0, 1.0)
-
-
-def test_should_stop() -> None:
-    assert should_stop([0.5, 0.99, 0.995, 1.0])
-    assert not should_stop([0.99, 0.99])
-    assert not should_stop([0.99, None, 0.99, 0.99])
-    assert not should_stop([1.0, 1.0, 0.98])
-    assert should_stop([0.9, 0.95], threshold=0.9, patience=2)
-    with pytest.raises(ConfigError, match=r"The 'patience' parameter must be an int in \[1, inf\)\. Got 0"):
-        should_stop([1.0], patience=0)
-    with pytest.raises(ConfigError, match=r"The 'threshold' parameter must be a float in \[-1, 1\]\. Got 2"):
-        should_stop([1.0], threshold=2)
 
 
 # -- uncertainty of a measurement -------------------------------------------------------------------------------

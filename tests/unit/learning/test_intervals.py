@@ -10,6 +10,7 @@ from al_core.errors import ConfigError
 from al_core.learning.intervals import (
     accuracy_interval,
     compare_versions,
+    exact_sign_test,
     labels_for_margin,
     macro_f1_interval,
 )
@@ -100,3 +101,11 @@ def test_compare_versions_a_clear_loss_is_worse_and_only_common_tasks_count():
     assert result.n_common == 20
     assert result.verdict == "worse"
     assert compare_versions({1: True}, {2: True}).verdict == "no common tasks"
+
+
+@pytest.mark.parametrize(("k", "n"), [(0, 1), (1, 1), (0, 6), (3, 6), (2, 9), (9, 9), (7, 30), (40, 61), (0, 200)])
+def test_exact_sign_test_matches_scipy_binomtest(k, n):
+    from scipy.stats import binomtest  # the reference only: the module itself avoids importing scipy.stats
+
+    assert exact_sign_test(k, n) == pytest.approx(binomtest(k, n, 0.5).pvalue, rel=1e-9, abs=1e-15)
+    assert exact_sign_test(k, n) == exact_sign_test(n - k, n)
