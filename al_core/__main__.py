@@ -98,7 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     wh = sub.add_parser("serve-webhooks", help="receive Label Studio webhooks and iterate automatically")
     _connection_args(wh)
     wh.add_argument("--host", default="127.0.0.1")
-    wh.add_argument("--port", type=int, default=app_settings.WEBHOOK_PORT)
+    wh.add_argument("--port", type=int, default=None, help="default: $AL_WEBHOOK_PORT, else 8765")
     wh.add_argument("--secret", default=None, help="shared secret (default: $AL_WEBHOOK_SECRET)")
     wh.add_argument("--every", type=int, default=DEFAULT_EVERY, help="iterate after this many new annotations")
     return parser

@@ -1,7 +1,8 @@
 """`make run`: the dashboard on 127.0.0.1:8501, with a local Label Studio unless one is configured.
 
 Starts (or reuses) Label Studio on 127.0.0.1:8080 with data under ``.data/``, the webhook receiver on
-127.0.0.1:8765, then ``streamlit run app.py``. Ctrl-C, SIGTERM or a closed terminal (SIGHUP) stops what this
+127.0.0.1:8765, then ``streamlit run app.py`` (``AL_LABEL_STUDIO_PORT``, ``AL_WEBHOOK_PORT`` and
+``AL_DASHBOARD_PORT`` change the ports). Ctrl-C, SIGTERM or a closed terminal (SIGHUP) stops what this
 process started, and only that.
 
 The dashboard runs without Streamlit's file watcher: it would watch the project folder, virtual environments and
@@ -35,10 +36,9 @@ def _label_studio() -> tuple[LocalServer | None, dict[str, str]]:
         return None, {}
     data = settings.data_dir()
     data.mkdir(parents=True, exist_ok=True)
-    _say(
-        f"Starting Label Studio on 127.0.0.1:{settings.LOCAL_LS_PORT} (data in {data}; the first start takes ~1 min) ..."
-    )
-    server = start_local_server(data, port=settings.LOCAL_LS_PORT)
+    ls_port = settings.port("label_studio")
+    _say(f"Starting Label Studio on 127.0.0.1:{ls_port} (data in {data}; the first start takes ~1 min) ...")
+    server = start_local_server(data, port=ls_port)
     state = "started" if server.started_here else "already running; reusing it"
     conn = server.connection
     _say(f"Label Studio {state}: {conn.url} (user admin@localhost.local, key {settings.mask(conn.api_key)}).")
@@ -59,6 +59,9 @@ def main() -> int:
         signal.signal(signum, _stop_on_signal)
     server: LocalServer | None = None
     try:
+        ports = [settings.port(name) for name in ("label_studio", "webhooks", "dashboard")]
+        if len(set(ports)) < len(ports):
+            raise ALError(f"The ports of Label Studio, the webhook receiver and the dashboard must differ: {ports}.")
         server, extra_env = _label_studio()
     except ALError as err:
         _say(f"error: {err}")
@@ -76,8 +79,9 @@ def _serve(server: LocalServer | None, extra_env: dict[str, str]) -> int:
         if receiver:
             children.append(receiver)
         cmd = [sys.executable, "-m", "ui.serve", "run", "app.py", "--server.address", "127.0.0.1"]
-        cmd += ["--server.port", "8501", "--server.headless", "true", "--server.fileWatcherType", "none"]
-        _say("Dashboard: http://127.0.0.1:8501  (Ctrl-C stops everything started here)")
+        dashboard = settings.port("dashboard")
+        cmd += ["--server.port", str(dashboard), "--server.headless", "true", "--server.fileWatcherType", "none"]
+        _say(f"Dashboard: http://127.0.0.1:{dashboard}  (Ctrl-C stops everything started here)")
         app = subprocess.Popen(cmd, env=env, cwd=str(settings.PROJECT_ROOT))
         children.append(app)
         while all(c.poll() is None for c in children):
@@ -116,9 +120,9 @@ def _start_receiver(env: dict[str, str]) -> subprocess.Popen | None:
         "--host",
         "127.0.0.1",
         "--port",
-        str(settings.WEBHOOK_PORT),
+        str(settings.port("webhooks")),
     ]
-    _say(f"Webhook receiver: http://127.0.0.1:{settings.WEBHOOK_PORT}/webhook")
+    _say(f"Webhook receiver: http://127.0.0.1:{settings.port('webhooks')}/webhook")
     return subprocess.Popen(cmd, env=env, cwd=str(settings.PROJECT_ROOT))
 
 

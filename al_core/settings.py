@@ -17,8 +17,28 @@ from pathlib import Path
 from al_core.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-LOCAL_LS_PORT = 8080
+LOCAL_LS_PORT = 8080  # defaults of the ports ``make run`` uses; each can be changed, see ``port``
 WEBHOOK_PORT = 8765
+DASHBOARD_PORT = 8501
+_PORT_VARIABLES = {
+    "label_studio": ("AL_LABEL_STUDIO_PORT", LOCAL_LS_PORT),
+    "webhooks": ("AL_WEBHOOK_PORT", WEBHOOK_PORT),
+    "dashboard": ("AL_DASHBOARD_PORT", DASHBOARD_PORT),
+}
+
+
+def port(service: str) -> int:
+    """The loopback port of ``service`` (``label_studio``, ``webhooks`` or ``dashboard``) that ``make run`` uses:
+    ``AL_LABEL_STUDIO_PORT``, ``AL_WEBHOOK_PORT``, ``AL_DASHBOARD_PORT``, else 8080, 8765, 8501.
+
+    Raises ConfigError when the variable is not a port number (1-65535)."""
+    variable, default = _PORT_VARIABLES[service]
+    raw = os.environ.get(variable, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+        raise ConfigError(f"{variable} must be a port number from 1 to 65535. Got {raw!r} instead.")
+    return int(raw)
 
 
 def data_dir() -> Path:
@@ -66,7 +86,7 @@ def webhook_secret(create: bool = True) -> str | None:
 
 def webhook_url() -> str:
     """Where Label Studio should deliver webhooks (``AL_WEBHOOK_URL``; default the local receiver)."""
-    return os.environ.get("AL_WEBHOOK_URL") or f"http://127.0.0.1:{WEBHOOK_PORT}/webhook"
+    return os.environ.get("AL_WEBHOOK_URL") or f"http://127.0.0.1:{port('webhooks')}/webhook"
 
 
 def local_stack() -> bool:

@@ -191,5 +191,6 @@ def serve(args: argparse.Namespace) -> int:
         )
     receiver = Receiver(History(app_settings.db_url()), lambda: Gateway(conn.url, conn.api_key), secret, args.every)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    uvicorn.run(create_app(receiver), host=args.host, port=args.port, log_level="warning", access_log=False)
+    port = args.port if args.port is not None else app_settings.port("webhooks")
+    uvicorn.run(create_app(receiver), host=args.host, port=port, log_level="warning", access_log=False)
     return 0

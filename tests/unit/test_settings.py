@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 
 import pytest
@@ -105,3 +106,22 @@ def test_the_key_is_never_shown():
     connection = Connection("http://x", "secret-key-1a2b", "environment")
     assert repr(connection) == "Connection(url='http://x', api_key='***', source='environment')"
     assert (settings.mask("secret-key-1a2b"), settings.mask("short"), settings.mask(None)) == ("…1a2b", "…", "")
+
+
+def test_ports_default_and_follow_their_variables(monkeypatch):
+    for name in ("AL_LABEL_STUDIO_PORT", "AL_WEBHOOK_PORT", "AL_DASHBOARD_PORT", "AL_WEBHOOK_URL"):
+        monkeypatch.delenv(name, raising=False)
+    assert [settings.port(s) for s in ("label_studio", "webhooks", "dashboard")] == [8080, 8765, 8501]
+    monkeypatch.setenv("AL_WEBHOOK_PORT", "9123")
+    assert settings.port("webhooks") == 9123
+    assert settings.webhook_url() == "http://127.0.0.1:9123/webhook"
+
+
+@pytest.mark.parametrize("raw", ["0", "70000", "eighty", "-1", "80.5"])
+def test_a_bad_port_is_refused_in_one_line(monkeypatch, raw):
+    monkeypatch.setenv("AL_DASHBOARD_PORT", raw)
+    with pytest.raises(
+        ConfigError,
+        match=rf"^AL_DASHBOARD_PORT must be a port number from 1 to 65535\. Got '{re.escape(raw)}' instead\.$",
+    ):
+        settings.port("dashboard")
