@@ -30,12 +30,12 @@ from al_core.labelstudio.label_config import LabelSpec, parse_label_config, pred
 from al_core.labelstudio.queue import EVAL_ORDER, QueuePlan, plan_queue
 from al_core.labelstudio.records import Project, Task
 from al_core.labelstudio.task_cache import sync_tasks
-from al_core.labelstudio.task_data import task_text
+from al_core.labelstudio.task_data import refuse_unreadable, task_text
 from al_core.learning import embeddings, evaluation, models, scoring
 from al_core.learning.memory import release_free_memory
 from al_core.learning.scoring import PoolData, Scored
 from al_core.progress import Progress, StepTimer
-from al_core.reports.left_out import iteration_warnings
+from al_core.reports.left_out import iteration_warnings, run_message
 from al_core.store import versions
 from al_core.store.history import History
 from al_core.store.records import IterationRecord
@@ -186,11 +186,12 @@ def _read(ctx: RunContext) -> tuple[PoolData, dict[str, Any]]:
     with timer.step("labels", "Turning annotations into labels"):
         labeled_set = labels.from_annotations(annotated, spec)
         done_ids = {t.id for t in annotated if any(not a.was_cancelled for a in t.annotations)}
+        pool, missing = _pool(all_tasks, done_ids, spec)
+        refuse_unreadable(spec, len(all_tasks), labeled_set.n + len(pool), labeled_set.missing_text + missing)
         eval_ids = _eval_set(ctx, [t.id for t in all_tasks])
         eval_set = set(eval_ids)
         training = _subset(labeled_set, lambda tid: tid not in eval_set)
         eval_labeled = _subset(labeled_set, lambda tid: tid in eval_set)
-        pool, missing = _pool(all_tasks, done_ids, spec)
     counts = {
         "n_tasks": len(all_tasks),
         "n_labeled": training.n,
@@ -315,9 +316,7 @@ def _iterate(ctx: RunContext, name: Callable[[int], str]) -> IterationResult:
             labeling_url = _labeling_url(ctx)
             if ctx.project.sampling != UNCERTAINTY_SAMPLING:
                 ctx.gateway.set_sampling(ctx.project_id, UNCERTAINTY_SAMPLING)
-    message = scored.message
-    if not n_predictions:
-        message += " Every task is labeled: nothing left to queue; import more tasks to continue."
+    message = run_message(scored.message, scored.model is None, n_predictions, len(plan.uploads))
     cold = scored.model is None
     counts = {**counts, **embedded, "n_scored": scored.n_scored, "n_predictions": n_predictions, "cold_start": cold}
     counts.update(label_fingerprint=fingerprint, eval_order=EVAL_ORDER)

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from html.parser import HTMLParser
 from typing import Any
 
+from al_core.errors import ConfigError
 from al_core.labelstudio.label_config import LabelSpec
 
 _MISSING = object()
@@ -91,3 +92,14 @@ def task_text(task_data: Mapping[str, Any], spec: LabelSpec) -> str | None:
     if spec.object_tag == "HyperText":
         text = html_text(text)
     return text if text.strip() else None
+
+
+def refuse_unreadable(spec: LabelSpec, n_tasks: int, n_readable: int, n_missing: int) -> None:
+    """Raise ConfigError when none of ``n_tasks`` has a text where the config points (``n_readable`` 0,
+    ``n_missing`` > 0): called before an iteration draws its evaluation set or sends anything (a run on no
+    text would "succeed" with nothing learned and nothing queued)."""
+    if n_tasks and not n_readable and n_missing:
+        raise ConfigError(
+            f"None of the {n_tasks:,} tasks has a text at ${spec.data_key} (the value of <{spec.object_tag} "
+            f"name={spec.object_name!r}>): check that the tasks' data field matches the labeling config."
+        )

@@ -120,11 +120,7 @@ def cold_start(data: PoolData, settings: ScoringSettings, step: Step = no_step) 
                 features, batch_size=min(strategies.COLD_START_BATCH, n), random_state=settings.random_state
             )
     seen = ", ".join(data.training.classes) or "none"
-    message = (
-        f"Cold start: the training labels cover fewer than two classes (seen: {seen}), so there is no model yet. "
-        "The queue now serves a diverse first batch and the evaluation set; label tasks of at least two "
-        "classes and run the next iteration."
-    )
+    message = f"Cold start: the training labels cover fewer than two classes (seen: {seen}), so there is no model yet."
     return Scored(order, ("",) * n, 0, {}, {}, message)
 
 

@@ -6,6 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+# Said after a cold start's message once its first batch is in Label Studio's queue (never when nothing was queued).
+COLD_START_QUEUED = (
+    "The queue now serves a diverse first batch and the evaluation set; label tasks of at least two classes "
+    "and run the next iteration."
+)
+
 
 def _count(value: Any) -> int:
     """A stored count: an int, or a mapping of label -> count (``unknown_labels``) summed; anything else is 0."""
@@ -54,3 +60,15 @@ def iteration_warnings(counts: Mapping[str, Any]) -> list[str]:
             f"{'its task was' if n == 1 else 'their tasks were'} deleted in Label Studio during the run."
         )
     return out
+
+
+def run_message(message: str, cold_start: bool, n_predictions: int, n_planned: int) -> str:
+    """An iteration's closing message from what happened: a cold start's queue is announced only when its
+    predictions reached Label Studio, and a run that queued nothing says why (never both)."""
+    if n_predictions:
+        return f"{message} {COLD_START_QUEUED}" if cold_start else message
+    if n_planned:
+        why = f"all {n_planned:,} tasks it scored were deleted from Label Studio during the run; run it again"
+    else:
+        why = "every task is labeled, so nothing is left to queue; import more tasks to continue"
+    return f"{message} Nothing was queued: {why}."

@@ -46,7 +46,9 @@ def test_a_project_with_no_unlabeled_tasks(gateway: Gateway, unique_title: str) 
         _label(gateway, project, ids, text, "neg")
     result = run_iteration(gateway, History(db_url()), project.id, IterationSettings(eval_size=2))
     assert result.status == "succeeded" and result.n_unlabeled == 0 and result.n_predictions == 0
-    assert "Every task is labeled" in result.message
+    assert result.message.endswith(
+        "Nothing was queued: every task is labeled, so nothing is left to queue; import more tasks to continue."
+    )
     assert gateway.get_project(project.id).model_version == ""  # nothing to queue: the queue is untouched
 
 

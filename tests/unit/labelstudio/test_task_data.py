@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from al_core.errors import LabelConfigError
+from al_core.errors import ConfigError, LabelConfigError
 from al_core.labelstudio.label_config import LabelSpec, parse_label_config
-from al_core.labelstudio.task_data import field_value, html_text, task_text
+from al_core.labelstudio.task_data import field_value, html_text, refuse_unreadable, task_text
 
 SPEC = LabelSpec("text", "Text", "text", "sentiment", ("Positive", "Negative"))
 
@@ -73,3 +73,14 @@ def test_a_text_behind_a_url_is_refused_in_one_line():
     with pytest.raises(LabelConfigError, match=r'valueType="url"> shows a text that Label Studio downloads') as err:
         parse_label_config(config)
     assert "\n" not in str(err.value)
+
+
+def test_no_readable_task_is_refused_in_one_line():
+    spec = LabelSpec("doc", "Text", "review.body", "sentiment", ("pos", "neg"))
+    with pytest.raises(
+        ConfigError,
+        match=r"^None of the 1,200 tasks has a text at \$review\.body \(the value of <Text name='doc'>\): check",
+    ):
+        refuse_unreadable(spec, 1200, 0, 1200)
+    refuse_unreadable(spec, 1200, 1, 1199)  # one readable task is enough: the rest are counted, not refused
+    refuse_unreadable(spec, 0, 0, 0)  # an empty project is not refused here (nothing to read yet)

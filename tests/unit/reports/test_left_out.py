@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from al_core.reports.left_out import iteration_warnings
+from al_core.reports.left_out import COLD_START_QUEUED, iteration_warnings, run_message
 
 
 def test_nothing_left_out_says_nothing():
@@ -34,3 +34,20 @@ def test_a_stored_count_of_unknown_labels_and_malformed_counts():
         "1 annotation names a label not in the labeling config; ignored. Add the labels to the config or fix the "
         "annotations."
     ]
+
+
+def test_a_run_message_announces_a_queue_only_when_predictions_landed():
+    cold = "Cold start: no model yet."
+    assert run_message(cold, True, 50, 50) == f"{cold} {COLD_START_QUEUED}"
+    assert run_message("Trained x.", False, 10, 10) == "Trained x."
+    nothing = run_message(cold, True, 0, 0)
+    assert COLD_START_QUEUED not in nothing
+    assert (
+        nothing
+        == f"{cold} Nothing was queued: every task is labeled, so nothing is left to queue; import more tasks to continue."
+    )
+    deleted = run_message("Trained x.", False, 0, 12)
+    assert (
+        deleted
+        == "Trained x. Nothing was queued: all 12 tasks it scored were deleted from Label Studio during the run; run it again."
+    )
