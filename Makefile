@@ -13,7 +13,7 @@ EXTRA_REQS := $(if $(filter 0,$(AL_EMBEDDINGS)),,-r requirements-embeddings.txt)
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 TORCH_PIN := $(shell grep -E '^torch==' requirements-embeddings.txt)
 
-.PHONY: run test install labelstudio browser format clean
+.PHONY: run test install labelstudio browser postgres format clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-embeddings.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (set PYTHON=...).")'
@@ -45,7 +45,14 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "The browser test needs Debian's chromium: sudo apt-get install chromium"; exit 1; fi; fi
 
-test: install labelstudio browser
+# Debian's PostgreSQL server for the history's tests on PostgreSQL (tests/postgres.py starts a throwaway cluster).
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then echo "Installing Debian's postgresql ..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else echo "The history tests need Debian's PostgreSQL server: sudo apt-get install postgresql"; exit 1; fi; fi
+
+test: install labelstudio browser postgres
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	@$(VENV)/bin/python -m pytest $(PYTEST_ARGS); rc=$$?; \

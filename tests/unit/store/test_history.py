@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from sqlalchemy import create_engine, text
 
+from al_core.errors import IterationLocked
 from al_core.reports import charts, class_charts, version_summary
 from al_core.store import schema
 from al_core.store.history import History
@@ -19,11 +20,6 @@ from tests.unit.store.old_schema import write_old_database
 from tests.unit.store.test_records import engine_metrics, engine_uncertainty
 
 ROOT = Path(__file__).resolve().parents[3]
-
-
-@pytest.fixture
-def url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'history.db'}"
 
 
 def test_a_running_iteration_reads_back_with_its_step(url: str) -> None:
@@ -162,8 +158,7 @@ history.start_iteration(int(sys.argv[3]), None, {}, "manual")  # under a run loc
 
 
 @pytest.mark.parametrize("old", [False, True], ids=["new", "previous-version"])
-def test_two_processes_opening_one_database_at_once_both_succeed(tmp_path: Path, old: bool) -> None:
-    url = f"sqlite:///{tmp_path / 'shared.db'}"
+def test_two_processes_opening_one_database_at_once_both_succeed(url: str, old: bool) -> None:
     if old:
         write_old_database(url)
     at = str(time.time() + 4.0)  # both start their upgrade at the same moment, after importing
@@ -196,3 +191,14 @@ def test_last_change_moves_with_every_start_step_and_finish(url: str) -> None:
     assert history.last_change(1) == seen[-1], "unchanged history, same key"
     history.start_iteration(2, None, {}, "manual")
     assert history.last_change(1) == seen[-1], "another project's runs do not change it"
+
+
+def test_the_run_lock_admits_one_holder_per_project(url: str) -> None:
+    first, second = History(url), History(url)  # two processes' views of one database
+    with first.run_lock(1, "a teammate"):
+        with pytest.raises(IterationLocked, match="started by a teammate"), second.run_lock(1, "me"):
+            pass
+        with second.run_lock(2, "me"):  # another project is free
+            pass
+    with second.run_lock(1, "me"):  # released
+        pass

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -12,11 +10,6 @@ from sqlalchemy import create_engine
 from al_core.store.history import History
 from al_core.store.rows import Base
 from tests.unit.store.old_schema import write_old_database
-
-
-@pytest.fixture
-def url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'history.db'}"
 
 
 @pytest.mark.parametrize("old", [False, True], ids=["new", "previous-version"])

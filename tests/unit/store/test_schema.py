@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from al_core.errors import HistoryUnavailable
 from al_core.store import schema
 from al_core.store.history import History
-
-
-@pytest.fixture
-def url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'history.db'}"
 
 
 def test_a_new_database_is_created_at_the_newest_schema_revision(url: str) -> None:
