@@ -16,6 +16,7 @@ import pytest
 from al_core.labelstudio.gateway import Gateway
 from al_core.labelstudio.local_server import LocalServer, ServerStartFailed, start_local_server
 from al_core.settings import Connection
+from tests.postgres import PostgresServer, start_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,3 +81,14 @@ def gateway(label_studio: Connection) -> Gateway:
 @pytest.fixture
 def unique_title() -> str:
     return f"test-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the session (Debian's package; see tests/postgres.py)."""
+    try:
+        server = start_postgres(free_port())
+    except RuntimeError as err:
+        pytest.fail(str(err), pytrace=False)
+    yield server
+    server.stop()
