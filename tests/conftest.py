@@ -4,6 +4,7 @@ port with a temporary data dir; if it cannot start, the run fails and shows the 
 from __future__ import annotations
 
 import socket
+import sqlite3
 import subprocess
 import time
 import uuid
@@ -41,6 +42,23 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def copy_label_studio(server: LocalServer, dest: Path) -> None:
+    """Copy a running server's database and credentials to ``dest`` (a data dir for ``start_local_server``).
+
+    SQLite's backup API makes a consistent copy of the live database. A server started on the copy skips the
+    minute a first start spends migrating an empty database: the same real Label Studio, sooner.
+    """
+    source = server.log_path.parent  # <data dir>/labelstudio
+    target = dest / "labelstudio"
+    target.mkdir(parents=True)
+    (target / "credentials.json").write_bytes((source / "credentials.json").read_bytes())
+    with (
+        sqlite3.connect(source / "label_studio.sqlite3") as src,
+        sqlite3.connect(target / "label_studio.sqlite3") as dst,
+    ):
+        src.backup(dst)
 
 
 @pytest.fixture(autouse=True, scope="session")

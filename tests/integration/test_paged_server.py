@@ -14,12 +14,14 @@ from al_core.labelstudio.label_config import TEMPLATES
 from al_core.labelstudio.local_server import LocalServer, ServerStartFailed, start_local_server
 from al_core.settings import db_url
 from al_core.store.history import History
-from tests.conftest import free_port
+from tests.conftest import copy_label_studio, free_port
 
 
 @pytest.fixture(scope="module")
-def paged_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+def paged_server(label_studio_server: LocalServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    """A second real Label Studio, started on a copy of the session server's database (no first-start migration)."""
     data: Path = tmp_path_factory.mktemp("labelstudio-paged")
+    copy_label_studio(label_studio_server, data)
     try:
         server = start_local_server(data, port=free_port(), extra_env={"TASK_API_PAGE_SIZE_MAX": "100"})
     except ServerStartFailed as err:
