@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from al_core.labelstudio.gateway import Gateway
-from al_core.labelstudio.local_server import LocalServer, ServerStartFailed, start_local_server
+from al_core.labelstudio.local_server import LocalServer, ServerStartFailed, start_local_server, wait_until_ready
 from al_core.settings import Connection
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,16 +73,59 @@ def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
     mp.undo()
 
 
-@pytest.fixture(scope="session")
-def label_studio_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
-    """A real Label Studio server for the whole session (bound to 127.0.0.1, webhooks to loopback allowed)."""
+SERVER_FIXTURE = "label_studio_server"
+_NEEDS_SERVER = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The tests that need no Label Studio run first, in their usual order, then those that do (also in order).
+
+    The session's server starts before the first test (``_label_studio_started``) and spends its first minute
+    migrating its database on one core, while the tests without a server use the other one.
+    """
+    needs = {item: SERVER_FIXTURE in getattr(item, "fixturenames", ()) for item in items}
+    items[:] = [item for item in items if not needs[item]] + [item for item in items if needs[item]]
+    config.stash[_NEEDS_SERVER] = any(needs.values())
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _label_studio_started(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LocalServer | ServerStartFailed | None]:
+    """The session's Label Studio process, started (not yet ready) before the first test when any collected
+    test needs it; None when none does. Stopped at the end of the session."""
+    if not request.config.stash.get(_NEEDS_SERVER, False):
+        yield None
+        return
     data = tmp_path_factory.mktemp("labelstudio")
     try:
-        server = start_local_server(data, port=free_port(), allow_loopback_webhooks=True)
+        server = start_local_server(data, port=free_port(), allow_loopback_webhooks=True, wait=False)
+    except ServerStartFailed as err:  # reported by the first test that needs the server
+        yield err
+        return
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def label_studio_server(
+    _label_studio_started: LocalServer | ServerStartFailed | None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LocalServer]:
+    """A real Label Studio server for the whole session (bound to 127.0.0.1, webhooks to loopback allowed)."""
+    server = _label_studio_started
+    try:
+        if isinstance(server, ServerStartFailed):
+            raise server
+        if server is None:  # no collected test named it (asked for dynamically): start it now
+            data = tmp_path_factory.mktemp("labelstudio")
+            server = start_local_server(data, port=free_port(), allow_loopback_webhooks=True, wait=False)
+        wait_until_ready(server)
     except ServerStartFailed as err:
         pytest.fail(f"The Label Studio test server could not start:\n{err}", pytrace=False)
     yield server
-    server.stop()
+    if _label_studio_started is None:
+        server.stop()
 
 
 @pytest.fixture(scope="session")
