@@ -14,8 +14,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from al_core.lab.sample import SAMPLE_ATTRIBUTION, SAMPLE_TEMPLATE, sample_tasks
 from al_core.labelstudio.gateway import Gateway
+from al_core.labelstudio.label_config import TEMPLATES
 from al_core.labelstudio.local_server import LocalServer, ServerStartFailed, start_local_server, wait_until_ready
+from al_core.labelstudio.records import Project
 from al_core.settings import Connection
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +39,20 @@ def start_service(
         time.sleep(0.3)
     proc.kill()
     pytest.fail(f"{what} did not start:\n{proc.stdout.read().decode(errors='replace')}", pytrace=False)
+
+
+SMALL_SAMPLE_STEP = 5  # every 5th text of the sample: 450 tasks, 20 to 40 of each of its 15 intents
+
+
+def create_small_sample_project(gateway: Gateway, title: str) -> Project:
+    """``create_sample_project`` with every 5th sample text (450 tasks, all 15 intents), for tests where the
+    size of the pool proves nothing (command-line interface, webhooks, secrets, pruning, downloads). Their
+    cost grows with it: a new process embeds every task once, and the import and every read and score cover
+    it. The full sample stays where its size is what is tested (the dashboard's sample import, iterations,
+    the interval coverage, export row counts)."""
+    project = gateway.create_project(title, TEMPLATES[SAMPLE_TEMPLATE], description=SAMPLE_ATTRIBUTION)
+    gateway.import_tasks(project.id, [sample_tasks()[::SMALL_SAMPLE_STEP]])
+    return gateway.get_project(project.id)
 
 
 def free_port() -> int:

@@ -11,12 +11,12 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from al_core.lab.sample import SAMPLE_TEMPLATE, GoldAnnotator, create_sample_project, sample_gold
+from al_core.lab.sample import SAMPLE_TEMPLATE, GoldAnnotator, sample_gold
 from al_core.labelstudio.gateway import Gateway
 from al_core.labelstudio.label_config import TEMPLATES
 from al_core.settings import db_url
 from al_core.store.history import History
-from tests.conftest import free_port, start_service
+from tests.conftest import create_small_sample_project, free_port, start_service
 from tests.faultproxy import FaultProxy
 
 SECRET = "test-webhook-secret-3f9a"
@@ -47,11 +47,11 @@ def history() -> History:
 
 
 def _automated_project(gateway: Gateway, history: History, receiver: str, title: str, every: int, tasks: bool = True):
-    """The sample as a project automated through the receiver. ``tasks=False``: no tasks, for the tests whose
-    webhook calls must be refused or only counted: importing 2,250 texts proves nothing there, and a run they
+    """A project of sample texts automated through the receiver. ``tasks=False``: no tasks, for the tests whose
+    webhook calls must be refused or only counted: importing texts proves nothing there, and a run they
     wrongly started would still show (an iteration is recorded before it reads anything, even when it fails)."""
     if tasks:
-        project = create_sample_project(gateway, title)
+        project = create_small_sample_project(gateway, title)
     else:
         project = gateway.create_project(title, TEMPLATES[SAMPLE_TEMPLATE])
     gateway.create_webhook(project.id, receiver, headers={"X-AL-Secret": SECRET})
