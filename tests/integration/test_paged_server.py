@@ -39,7 +39,12 @@ def choice(label: str) -> list[dict]:
     return [{"from_name": "sentiment", "to_name": "text", "type": "choices", "value": {"choices": [label]}}]
 
 
-def test_250_tasks_30_labeled_are_all_read_scored_and_queued(paged: Gateway) -> None:
+def test_250_tasks_30_labeled_are_all_read_scored_and_queued(
+    paged: Gateway, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Its own data dir: on the copied database this server numbers its projects as the session's server numbers its
+    # next ones, and history and saved models are kept by project id.
+    monkeypatch.setenv("AL_DATA_DIR", str(tmp_path))
     project = paged.create_project("paged server", TEMPLATES["sentiment"])
     labeled = [
         {"data": {"text": f"{word} {i}"}, "annotations": [{"result": choice(label)}]}
