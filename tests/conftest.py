@@ -4,6 +4,7 @@ port with a temporary data dir; if it cannot start, the run fails and shows the 
 from __future__ import annotations
 
 import socket
+import sqlite3
 import subprocess
 import time
 import uuid
@@ -13,8 +14,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from al_core.lab.sample import SAMPLE_ATTRIBUTION, SAMPLE_TEMPLATE, sample_tasks
 from al_core.labelstudio.gateway import Gateway
-from al_core.labelstudio.local_server import LocalServer, ServerStartFailed, start_local_server
+from al_core.labelstudio.label_config import TEMPLATES
+from al_core.labelstudio.local_server import LocalServer, ServerStartFailed, start_local_server, wait_until_ready
+from al_core.labelstudio.records import Project
 from al_core.settings import Connection
 from tests.postgres import PostgresServer, start_postgres
 
@@ -38,10 +42,41 @@ def start_service(
     pytest.fail(f"{what} did not start:\n{proc.stdout.read().decode(errors='replace')}", pytrace=False)
 
 
+SMALL_SAMPLE_STEP = 5  # every 5th text of the sample: 450 tasks, 20 to 40 of each of its 15 intents
+
+
+def create_small_sample_project(gateway: Gateway, title: str) -> Project:
+    """``create_sample_project`` with every 5th sample text (450 tasks, all 15 intents), for tests where the
+    size of the pool proves nothing (command-line interface, webhooks, secrets, pruning, downloads). Their
+    cost grows with it: a new process embeds every task once, and the import and every read and score cover
+    it. The full sample stays where its size is what is tested (the dashboard's sample import, iterations,
+    the interval coverage, export row counts)."""
+    project = gateway.create_project(title, TEMPLATES[SAMPLE_TEMPLATE], description=SAMPLE_ATTRIBUTION)
+    gateway.import_tasks(project.id, [sample_tasks()[::SMALL_SAMPLE_STEP]])
+    return gateway.get_project(project.id)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def copy_label_studio(server: LocalServer, dest: Path) -> None:
+    """Copy a running server's database and credentials to ``dest`` (a data dir for ``start_local_server``).
+
+    SQLite's backup API makes a consistent copy of the live database. A server started on the copy skips the
+    minute a first start spends migrating an empty database: the same real Label Studio, sooner.
+    """
+    source = server.log_path.parent  # <data dir>/labelstudio
+    target = dest / "labelstudio"
+    target.mkdir(parents=True)
+    (target / "credentials.json").write_bytes((source / "credentials.json").read_bytes())
+    with (
+        sqlite3.connect(source / "label_studio.sqlite3") as src,
+        sqlite3.connect(target / "label_studio.sqlite3") as dst,
+    ):
+        src.backup(dst)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -56,16 +91,59 @@ def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
     mp.undo()
 
 
-@pytest.fixture(scope="session")
-def label_studio_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
-    """A real Label Studio server for the whole session (bound to 127.0.0.1, webhooks to loopback allowed)."""
+SERVER_FIXTURE = "label_studio_server"
+_NEEDS_SERVER = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The tests that need no Label Studio run first, in their usual order, then those that do (also in order).
+
+    The session's server starts before the first test (``_label_studio_started``) and spends its first minute
+    migrating its database on one core, while the tests without a server use the other one.
+    """
+    needs = {item: SERVER_FIXTURE in getattr(item, "fixturenames", ()) for item in items}
+    items[:] = [item for item in items if not needs[item]] + [item for item in items if needs[item]]
+    config.stash[_NEEDS_SERVER] = any(needs.values())
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _label_studio_started(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LocalServer | ServerStartFailed | None]:
+    """The session's Label Studio process, started (not yet ready) before the first test when any collected
+    test needs it; None when none does. Stopped at the end of the session."""
+    if not request.config.stash.get(_NEEDS_SERVER, False):
+        yield None
+        return
     data = tmp_path_factory.mktemp("labelstudio")
     try:
-        server = start_local_server(data, port=free_port(), allow_loopback_webhooks=True)
+        server = start_local_server(data, port=free_port(), allow_loopback_webhooks=True, wait=False)
+    except ServerStartFailed as err:  # reported by the first test that needs the server
+        yield err
+        return
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def label_studio_server(
+    _label_studio_started: LocalServer | ServerStartFailed | None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LocalServer]:
+    """A real Label Studio server for the whole session (bound to 127.0.0.1, webhooks to loopback allowed)."""
+    server = _label_studio_started
+    try:
+        if isinstance(server, ServerStartFailed):
+            raise server
+        if server is None:  # no collected test named it (asked for dynamically): start it now
+            data = tmp_path_factory.mktemp("labelstudio")
+            server = start_local_server(data, port=free_port(), allow_loopback_webhooks=True, wait=False)
+        wait_until_ready(server)
     except ServerStartFailed as err:
         pytest.fail(f"The Label Studio test server could not start:\n{err}", pytrace=False)
     yield server
-    server.stop()
+    if _label_studio_started is None:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

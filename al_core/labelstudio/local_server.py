@@ -111,11 +111,13 @@ def start_local_server(
     timeout: float = 480,
     allow_loopback_webhooks: bool = True,
     extra_env: Mapping[str, str] | None = None,
+    wait: bool = True,
 ) -> LocalServer:
     """Start Label Studio on 127.0.0.1:port with data under ``data_dir/labelstudio``, or reuse a running one.
 
     ``extra_env`` sets more of Label Studio's settings for a server started here (a test server with
-    ``TASK_API_PAGE_SIZE_MAX=100``, say); it wins over the defaults above.
+    ``TASK_API_PAGE_SIZE_MAX=100``, say); it wins over the defaults above. ``wait=False`` returns as soon as
+    the process runs: call ``wait_until_ready`` before using it (the tests start it while others run).
 
     Raises:
         ServerStartFailed: the binary is missing, the port is taken by a server our key does not open,
@@ -149,12 +151,19 @@ def start_local_server(
             start_new_session=True,  # its own process group: stop() ends its workers too
         )
     server = LocalServer(conn, log_path, proc)
+    if wait:
+        wait_until_ready(server, timeout)
+    return server
+
+
+def wait_until_ready(server: LocalServer, timeout: float = 480) -> None:
+    """Wait until the server answers with our key; when it does not, stop it (if started here) and raise
+    ServerStartFailed with the end of its log."""
     try:
         _wait_until_ready(server, timeout)
     except BaseException:  # not ready, Ctrl-C or SIGTERM while waiting: never leave a half-started server behind
         server.stop()
         raise
-    return server
 
 
 def _wait_until_ready(server: LocalServer, timeout: float) -> None:

@@ -10,10 +10,11 @@ import time
 
 import pytest
 
-from al_core.lab.sample import GoldAnnotator, create_sample_project, sample_gold
+from al_core.lab.sample import GoldAnnotator, sample_gold
 from al_core.labelstudio.gateway import Gateway
 from al_core.settings import PROJECT_ROOT, db_url
 from al_core.store.history import History
+from tests.conftest import create_small_sample_project
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -28,7 +29,7 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
 
 
 def test_iterate_and_status_json(label_studio, gateway: Gateway) -> None:
-    project = create_sample_project(gateway, "cli test")
+    project = create_small_sample_project(gateway, "cli test")
     GoldAnnotator(gateway, project.id, sample_gold().get).label(30)
     conn = ["--url", label_studio.url, "--api-key", label_studio.api_key]
     done = _cli("iterate", *conn, "--project", str(project.id), "--upload-top", "100", "--json", "--no-prune")
@@ -36,7 +37,7 @@ def test_iterate_and_status_json(label_studio, gateway: Gateway) -> None:
     out = json.loads(done.stdout)
     assert {"model_version", "n_labeled", "n_unlabeled", "n_scored", "n_predictions", "metrics", "timings"} <= set(out)
     assert out["model_version"].startswith("al-0001-n")
-    assert out["n_scored"] == out["n_unlabeled"] == 2250 - 30
+    assert out["n_scored"] == out["n_unlabeled"] == project.task_number - 30
     assert gateway.get_project(project.id).model_version == out["model_version"]
     low, high = out["metrics"]["accuracy_ci"]  # the 95% interval beside the accuracy and its n (issue #15)
     assert 0 <= low <= out["metrics"]["accuracy"] <= high <= 1 and out["metrics"]["n_eval"] > 0
@@ -71,10 +72,12 @@ def test_failures_are_one_line_without_traceback(label_studio) -> None:
 
 
 def test_iterate_prunes_old_versions_in_a_detached_process(label_studio, gateway: Gateway) -> None:
-    project = create_sample_project(gateway, "cli prune test")
+    project = create_small_sample_project(gateway, "cli prune test")
     GoldAnnotator(gateway, project.id, sample_gold().get).label(30)
     env = {"LABEL_STUDIO_URL": label_studio.url, "LABEL_STUDIO_API_KEY": label_studio.api_key}
-    args = ("iterate", "--project", str(project.id), "--upload-top", "20", "--keep-versions", "1", "--json")
+    # Pruning is the same for every model: the fast one (the default, embedding model runs in the test above).
+    args = ("iterate", "--project", str(project.id), "--model", "tfidf-logreg", "--upload-top", "20")
+    args += ("--keep-versions", "1", "--json")
     first = json.loads(_cli(*args, "--no-prune", env=env).stdout)["model_version"]
     GoldAnnotator(gateway, project.id, sample_gold().get).label(5)  # new labels: a second version
     second = _cli(*args, env=env)  # returns at once; the detached pruner removes the first version

@@ -19,6 +19,7 @@ from al_core.lab.sample import GoldAnnotator, create_sample_project, sample_gold
 from al_core.labelstudio.gateway import Gateway
 from al_core.settings import PROJECT_ROOT
 from al_core.store.history import History
+from tests.conftest import create_small_sample_project
 
 
 def test_every_task_gets_one_row_with_its_human_label_and_eval_flag(label_studio, gateway: Gateway, tmp_path) -> None:
@@ -70,7 +71,7 @@ def test_every_task_gets_one_row_with_its_human_label_and_eval_flag(label_studio
 
 
 def test_unknown_versions_and_projects_without_a_version_are_refused(gateway: Gateway) -> None:
-    project = create_sample_project(gateway, "export refusals")
+    project = create_small_sample_project(gateway, "export refusals")
     history = History(app_settings.db_url())
     with pytest.raises(NotFound, match=r"has no current model version: run an iteration first"):
         export.export_predictions(gateway, history, project.id)

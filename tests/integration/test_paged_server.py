@@ -14,12 +14,14 @@ from al_core.labelstudio.label_config import TEMPLATES
 from al_core.labelstudio.local_server import LocalServer, ServerStartFailed, start_local_server
 from al_core.settings import db_url
 from al_core.store.history import History
-from tests.conftest import free_port
+from tests.conftest import copy_label_studio, free_port
 
 
 @pytest.fixture(scope="module")
-def paged_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+def paged_server(label_studio_server: LocalServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    """A second real Label Studio, started on a copy of the session server's database (no first-start migration)."""
     data: Path = tmp_path_factory.mktemp("labelstudio-paged")
+    copy_label_studio(label_studio_server, data)
     try:
         server = start_local_server(data, port=free_port(), extra_env={"TASK_API_PAGE_SIZE_MAX": "100"})
     except ServerStartFailed as err:
@@ -37,7 +39,12 @@ def choice(label: str) -> list[dict]:
     return [{"from_name": "sentiment", "to_name": "text", "type": "choices", "value": {"choices": [label]}}]
 
 
-def test_250_tasks_30_labeled_are_all_read_scored_and_queued(paged: Gateway) -> None:
+def test_250_tasks_30_labeled_are_all_read_scored_and_queued(
+    paged: Gateway, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Its own data dir: on the copied database this server numbers its projects as the session's server numbers its
+    # next ones, and history and saved models are kept by project id.
+    monkeypatch.setenv("AL_DATA_DIR", str(tmp_path))
     project = paged.create_project("paged server", TEMPLATES["sentiment"])
     labeled = [
         {"data": {"text": f"{word} {i}"}, "annotations": [{"result": choice(label)}]}

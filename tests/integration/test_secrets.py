@@ -13,9 +13,10 @@ import pytest
 
 from al_core.automation import registration as automation
 from al_core.errors import ALError
-from al_core.lab.sample import GoldAnnotator, create_sample_project, sample_gold
+from al_core.lab.sample import GoldAnnotator, sample_gold
 from al_core.labelstudio.gateway import Gateway
 from al_core.settings import PROJECT_ROOT, data_dir
+from tests.conftest import create_small_sample_project
 
 WEBHOOK_SECRET = "wh-secret-do-not-leak-91c2"
 
@@ -34,7 +35,7 @@ def _grep(root: Path, needle: str) -> list[str]:
 
 def test_secrets_appear_nowhere(label_studio, label_studio_server, gateway: Gateway) -> None:
     key = label_studio.api_key
-    project = create_sample_project(gateway, "secrets")
+    project = create_small_sample_project(gateway, "secrets")
     GoldAnnotator(gateway, project.id, sample_gold().get).label(20)
     hook = automation.register(gateway, project.id, "http://127.0.0.1:8765/webhook", WEBHOOK_SECRET)
     assert WEBHOOK_SECRET not in hook.url and key not in hook.url

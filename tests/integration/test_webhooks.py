@@ -11,11 +11,12 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from al_core.lab.sample import GoldAnnotator, create_sample_project, sample_gold
+from al_core.lab.sample import SAMPLE_TEMPLATE, GoldAnnotator, sample_gold
 from al_core.labelstudio.gateway import Gateway
+from al_core.labelstudio.label_config import TEMPLATES
 from al_core.settings import db_url
 from al_core.store.history import History
-from tests.conftest import free_port, start_service
+from tests.conftest import create_small_sample_project, free_port, start_service
 from tests.faultproxy import FaultProxy
 
 SECRET = "test-webhook-secret-3f9a"
@@ -45,8 +46,14 @@ def history() -> History:
     return History(db_url())
 
 
-def _automated_project(gateway: Gateway, history: History, receiver: str, title: str, every: int):
-    project = create_sample_project(gateway, title)
+def _automated_project(gateway: Gateway, history: History, receiver: str, title: str, every: int, tasks: bool = True):
+    """A project of sample texts automated through the receiver. ``tasks=False``: no tasks, for the tests whose
+    webhook calls must be refused or only counted: importing texts proves nothing there, and a run they
+    wrongly started would still show (an iteration is recorded before it reads anything, even when it fails)."""
+    if tasks:
+        project = create_small_sample_project(gateway, title)
+    else:
+        project = gateway.create_project(title, TEMPLATES[SAMPLE_TEMPLATE])
     gateway.create_webhook(project.id, receiver, headers={"X-AL-Secret": SECRET})
     history.save_automation(project.id, every=every, settings={"upload_top": 100})
     return project, GoldAnnotator(gateway, project.id, sample_gold().get)
@@ -85,7 +92,7 @@ def test_n_annotations_cause_exactly_one_iteration(gateway: Gateway, history: Hi
 
 
 def test_wrong_or_missing_secret_is_401_and_runs_nothing(gateway: Gateway, history: History, receiver: str) -> None:
-    project, _ = _automated_project(gateway, history, receiver, "webhook secret", every=1)
+    project, _ = _automated_project(gateway, history, receiver, "webhook secret", every=1, tasks=False)
     payload = {"action": "ANNOTATION_CREATED", "project": {"id": project.id}, "annotation": {"id": 10**9}}
     assert httpx.post(receiver, json=payload, headers={"X-AL-Secret": "wrong"}).status_code == 401
     assert httpx.post(receiver, json=payload).status_code == 401
@@ -95,7 +102,7 @@ def test_wrong_or_missing_secret_is_401_and_runs_nothing(gateway: Gateway, histo
 
 
 def test_duplicates_and_skips_are_ignored(gateway: Gateway, history: History, receiver: str) -> None:
-    project, _ = _automated_project(gateway, history, receiver, "webhook duplicates", every=100)
+    project, _ = _automated_project(gateway, history, receiver, "webhook duplicates", every=100, tasks=False)
     headers = {"X-AL-Secret": SECRET}
     ann = {"action": "ANNOTATION_CREATED", "project": {"id": project.id}, "annotation": {"id": 77}}
     skip = {
