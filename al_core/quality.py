@@ -10,6 +10,7 @@ is unchanged. Every task left out is counted and said in ``warnings``.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -22,13 +23,17 @@ from al_core.labelstudio.gateway import Gateway
 from al_core.labelstudio.label_config import parse_label_config
 from al_core.labelstudio.task_cache import sync_tasks
 from al_core.labelstudio.task_data import task_text
-from al_core.learning import label_issues, models
+from al_core.learning import agreement, label_issues, models
 from al_core.progress import Progress, StepTimer
 from al_core.reports.left_out import iteration_warnings
 from al_core.store import reviews
 from al_core.store.history import History
 
 DEFAULT_FOLDS = 5
+# How al_core.labelstudio.labels.aggregate turns several annotations into the training label, in words.
+AGGREGATION_RULE = (
+    "majority vote of the annotators (a ground-truth annotation wins; a tie goes to the latest annotation)"
+)
 STEPS = ("read", "embed", "cross-validate", "rank")  # the steps reported to ``on_progress``
 
 
@@ -185,6 +190,68 @@ def find_label_issues(
             warnings=tuple(quality_warnings(counts)),
         )
         return result.without_reviewed(reviews.reviews(history, gateway.url, project_id))
+
+
+@dataclass(frozen=True)
+class AnnotatorReport:
+    """Agreement between the project's annotators (``learning.agreement.Agreement``; annotators are Label Studio
+    user ids), the training ``rule`` in words, and what Dawid-Skene would do instead: ``dawid_skene_changes`` of the
+    ``agreement.n_tasks`` multi-annotated tasks would get another label, ``reliability`` user id -> its estimated
+    accuracy. ``n_votes`` single choices were read."""
+
+    project_id: int
+    n_votes: int
+    agreement: agreement.Agreement
+    rule: str
+    dawid_skene_changes: int
+    reliability: Mapping[Any, float]
+
+    def to_json(self) -> dict[str, Any]:
+        a = self.agreement
+        return {
+            "project": self.project_id,
+            "n_votes": self.n_votes,
+            "n_tasks_several_annotations": a.n_tasks,
+            "n_tasks_one_annotation": a.n_single,
+            "fleiss_kappa": a.fleiss_kappa,
+            "annotators": [
+                {
+                    "annotator": x.annotator,
+                    "n_votes": x.n_votes,
+                    "n_compared": x.n_compared,
+                    "agreement": x.agreement,
+                    "dawid_skene_reliability": self.reliability.get(x.annotator),
+                }
+                for x in a.annotators
+            ],  # fmt: skip
+            "pairs": [{"a": p.a, "b": p.b, "n": p.n, "cohen_kappa": p.kappa} for p in a.pairs],
+            "disputed": [{"task_id": d.task_id, "votes": d.votes, "agreement": d.agreement} for d in a.disputed],
+            "rule": self.rule,
+            "dawid_skene_changes": self.dawid_skene_changes,
+        }
+
+
+def annotator_agreement(
+    gateway: Gateway, project_id: int, *, control: str | None = None, top: int = 20
+) -> AnnotatorReport:
+    """How far the project's annotators agree on the tasks several of them labeled (see ``learning.agreement``).
+
+    Raises ConfigError for a multi-label project or a config without usable ``<Choices>``; LabelStudioError."""
+    project = gateway.get_project(project_id)
+    spec = parse_label_config(project.label_config, control)
+    if spec.multiple:
+        raise ConfigError(
+            f"Project {project_id} is multi-label (<Choices name={spec.control_name!r}> allows several): "
+            "annotator agreement is measured on single-choice projects only."
+        )
+    annotated = gateway.labeled_tasks(project_id)
+    votes = [(v.task_id, v.annotator, v.label) for v in labels.votes(annotated, spec)]
+    found = agreement.agreement(votes, top=top)
+    ds = agreement.dawid_skene(votes)
+    several = {t for t, n in Counter(t for t, _, _ in votes).items() if n >= 2}
+    used = {t.id: labels.aggregate(t, spec) for t in annotated if t.id in several}
+    changes = sum(1 for t, label in used.items() if label is not None and ds.labels.get(t) not in (None, label))
+    return AnnotatorReport(project_id, len(votes), found, AGGREGATION_RULE, changes, ds.reliability)
 
 
 def quality_warnings(counts: Mapping[str, Any]) -> list[str]:

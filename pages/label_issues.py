@@ -20,10 +20,11 @@ from ui.common import md, need_connection, need_project
 W_FIND = "w_issues_find"
 W_SHOWN = "w_issues_shown"
 W_REVIEWED_PREFIX = "w_issues_reviewed_"  # + task id
+W_AGREEMENT = "w_issues_agreement"
 PAGE_SIZE = 25
 
 
-def find(conn: services.Connected, project_id: int) -> None:
+def find(conn: services.Connected, project_id: int) -> bool:
     bar = st.progress(0.0, text="Reading the labeled tasks ...")
     steps = quality.STEPS
 
@@ -36,9 +37,10 @@ def find(conn: services.Connected, project_id: int) -> None:
     except ALError as err:
         bar.empty()
         st.error(md(err))
-        st.stop()
+        return False
     bar.empty()
     st.session_state[state.LABEL_ISSUES][(conn.url, project_id)] = found
+    return True
 
 
 def mark(conn: services.Connected, project_id: int, issue: quality.LabelIssue) -> None:
@@ -68,6 +70,117 @@ def issue_row(conn: services.Connected, project_id: int, issue: quality.LabelIss
         )
 
 
+def agreement_section(conn: services.Connected, project_id: int) -> None:
+    st.subheader("Annotator agreement")
+    key = (conn.url, project_id)
+    if st.button("Measure agreement between annotators", key=W_AGREEMENT, icon=":material/groups:"):
+        with st.spinner("Reading every annotation ..."):
+            try:
+                st.session_state[state.AGREEMENT][key] = quality.annotator_agreement(services.gateway(conn), project_id)
+            except ALError as err:
+                st.error(md(err))
+                return
+    report = st.session_state[state.AGREEMENT].get(key)
+    if report is None:
+        st.caption("Where several annotators labeled the same tasks: kappas, who agrees with whom, disputed tasks.")
+        return
+    a = report.agreement
+    if not a.n_tasks:
+        st.info(
+            f"No task has two annotations yet ({a.n_single:,} tasks have one): agreement needs the same tasks labeled "
+            "by several people. In Label Studio, raise the project's overlap (Settings > Annotation) for a sample."
+        )
+        return
+    cols = st.columns(3)
+    cols[0].metric("Fleiss' kappa", "n/a" if a.fleiss_kappa is None else f"{a.fleiss_kappa:.2f}", border=True)
+    cols[1].metric("Tasks with several annotations", f"{a.n_tasks:,}", border=True)
+    cols[2].metric("Annotators", f"{len(a.annotators):,}", border=True)
+    st.caption(
+        f"Training labels today: {md(report.rule)}. Dawid-Skene, which weighs each annotator by estimated reliability, "
+        f"would label {report.dawid_skene_changes:,} of these {a.n_tasks:,} tasks differently."
+    )
+    st.dataframe(
+        [
+            {
+                "annotator (user id)": str(x.annotator),
+                "annotations": x.n_votes,
+                "compared": x.n_compared,
+                "agreement with the others' majority": x.agreement,
+                "Dawid-Skene reliability": report.reliability.get(x.annotator),
+            }
+            for x in a.annotators
+        ],  # fmt: skip
+        hide_index=True,
+        column_config={
+            "agreement with the others' majority": st.column_config.NumberColumn(format="percent"),
+            "Dawid-Skene reliability": st.column_config.NumberColumn(format="percent"),
+        },
+    )
+    if a.pairs:
+        st.caption("Cohen's kappa of each pair of annotators, on the tasks both labeled")
+        st.dataframe(
+            [
+                {"annotator": str(p.a), "other annotator": str(p.b), "tasks": p.n, "Cohen's kappa": p.kappa}
+                for p in a.pairs
+            ],
+            hide_index=True,
+            column_config={"Cohen's kappa": st.column_config.NumberColumn(format="%.2f")},
+        )
+    if a.disputed:
+        st.caption("The most disputed tasks: the smallest share of votes for the leading label first")
+        st.dataframe(
+            [
+                {
+                    "task": d.task_id,
+                    "votes": ", ".join(f"{k} x{v}" for k, v in d.votes.items()),
+                    "leading share": d.agreement,
+                    "open in Label Studio": task_link(conn.url, project_id, d.task_id),
+                }
+                for d in a.disputed
+            ],  # fmt: skip
+            hide_index=True,
+            column_config={
+                "leading share": st.column_config.NumberColumn(format="percent"),
+                "open in Label Studio": st.column_config.LinkColumn(display_text="open task"),
+            },
+        )
+
+
+def issues_section(conn: services.Connected, project_id: int) -> None:
+    st.subheader("Likely label errors")
+    found = st.session_state[state.LABEL_ISSUES].get((conn.url, project_id))
+    again = "Look again (after relabeling)" if found else "Find likely label errors"
+    if st.button(again, key=W_FIND, type="primary" if found is None else "secondary", icon=":material/search:"):
+        if not find(conn, project_id):
+            return
+        found = st.session_state[state.LABEL_ISSUES][(conn.url, project_id)]
+    if found is None:
+        st.info(
+            "Press **Find likely label errors** to check the labels given so far. It needs at least two labeled "
+            "classes; a few hundred labels take seconds, sentence-embedding models take longer the first time."
+        )
+        return
+    try:
+        found = found.without_reviewed(reviews.reviews(services.history(), conn.url, project_id))
+    except ALError as err:
+        st.error(md(err))
+        return
+    for warning in found.warnings:
+        st.warning(md(warning))
+    st.caption(
+        f"{len(found.issues):,} likely label errors among {found.n_ranked:,} ranked labeled tasks ({md(found.model)}, "
+        f"{found.folds}-fold out-of-fold); {found.n_reviewed_hidden:,} reviewed ones hidden."
+    )
+    if not found.issues:
+        st.success("No likely label errors left: the model agrees with the labels it can judge. Look again later.")
+        return
+    shown = st.number_input(
+        "Issues shown, most likely first", min_value=1, value=PAGE_SIZE, step=PAGE_SIZE, key=W_SHOWN
+    )
+    for issue in found.issues[: int(shown)]:
+        issue_row(conn, project_id, issue)
+
+
 state.init()
 conn = need_connection("the Label issues page")
 project = need_project(conn, "the Label issues page")
@@ -78,33 +191,5 @@ st.caption(
     "the score is 1 minus the probability of the given label, so the most likely errors come first. Open a task, "
     "fix its label in Label Studio if it is wrong, and mark it reviewed."
 )
-found = st.session_state[state.LABEL_ISSUES].get((conn.url, project.id))
-again = "Look again (after relabeling)" if found else "Find likely label errors"
-if st.button(again, key=W_FIND, type="primary" if found is None else "secondary", icon=":material/search:"):
-    find(conn, project.id)
-    found = st.session_state[state.LABEL_ISSUES][(conn.url, project.id)]
-if found is None:
-    st.info(
-        "Press **Find likely label errors** to check the labels given so far. It needs at least two labeled classes; "
-        "a few hundred labels take seconds, sentence-embedding models take longer the first time."
-    )
-    st.stop()
-try:
-    found = found.without_reviewed(reviews.reviews(services.history(), conn.url, project.id))
-except ALError as err:
-    st.error(md(err))
-    st.stop()
-for warning in found.warnings:
-    st.warning(md(warning))
-st.caption(
-    f"{len(found.issues):,} likely label errors among {found.n_ranked:,} ranked labeled tasks ({md(found.model)}, "
-    f"{found.folds}-fold out-of-fold); {found.n_reviewed_hidden:,} reviewed ones hidden."
-)
-if not found.issues:
-    st.success(
-        "No likely label errors left: the model agrees with the labels it can judge. Look again after more labels."
-    )
-    st.stop()
-shown = st.number_input("Issues shown, most likely first", min_value=1, value=PAGE_SIZE, step=PAGE_SIZE, key=W_SHOWN)
-for issue in found.issues[: int(shown)]:
-    issue_row(conn, project.id, issue)
+issues_section(conn, project.id)
+agreement_section(conn, project.id)

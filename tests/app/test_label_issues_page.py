@@ -44,3 +44,7 @@ def test_the_page_finds_label_errors_and_hides_reviewed_ones(
     stored = reviews.reviews(History(app_settings.db_url()), label_studio.url, project_id)
     assert stored[first.task_id].label == first.given and stored[first.task_id].reviewed_by == "admin"
     assert any("1 reviewed ones hidden" in c.value for c in at.caption)
+
+    at.button(key="w_issues_agreement").click().run()  # every task has one annotation: the empty state says why
+    assert not at.exception
+    assert any("No task has two annotations yet (" in i.value and "overlap" in i.value for i in at.info)

@@ -71,3 +71,22 @@ def test_the_model_is_the_latest_succeeded_versions(tmp_path: Path, monkeypatch:
     history.finish_iteration(failed.id, status="failed")
     got = project_model(history, 3)
     assert (got.model, got.model_params, got.control) == ("tfidf-svm", {"C": 2.0}, "intent")
+
+
+def test_the_agreement_report_json_names_the_rule_and_every_figure():
+    from al_core.learning import agreement
+    from al_core.quality import AGGREGATION_RULE, AnnotatorReport
+
+    votes = [(1, 5, "x"), (1, 6, "x"), (1, 7, "y"), (2, 5, "y"), (2, 6, "y"), (2, 7, "y"), (3, 5, "x"), (3, 6, "x")]
+    found = agreement.agreement(votes)
+    out = AnnotatorReport(4, len(votes), found, AGGREGATION_RULE, 0, {5: 0.9}).to_json()
+    assert out["project"] == 4 and out["n_tasks_several_annotations"] == 3 and out["fleiss_kappa"] == found.fleiss_kappa
+    assert out["annotators"][0] == {
+        "annotator": 5,
+        "n_votes": 3,
+        "n_compared": 2,  # on task 1 the others are tied (x, y): no consensus to compare with
+        "agreement": 1.0,
+        "dawid_skene_reliability": 0.9,
+    }
+    assert out["disputed"] == [{"task_id": 1, "votes": {"x": 2, "y": 1}, "agreement": 2 / 3}]
+    assert out["rule"].startswith("majority vote") and out["dawid_skene_changes"] == 0
