@@ -13,6 +13,7 @@ its top 10% of the tasks (``k = n / 10``) and of its top ``k = number flipped``.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import sys
@@ -112,14 +113,17 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.label_issues", description=__doc__.split("\n")[0])
     p.add_argument("--data", default=str(DEFAULT_DATA), help="a text,label CSV or a folder of */data.csv")
+    p.add_argument("--only", nargs="+", help="only these datasets (folder names), in this order")
     p.add_argument("--n", type=int, default=3000, help="rows sampled per dataset")
     p.add_argument("--noise", type=float, nargs="+", default=list(NOISE))
     p.add_argument("--model", default=models.DEFAULT_MODEL, choices=sorted(models.MODELS))
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", help="write the results here")
     args = p.parse_args(argv)
+    csv.field_size_limit(sys.maxsize)  # 20 Newsgroups holds posts longer than the csv module's default limit
     rows: list[dict[str, Any]] = []
-    for name, path in find_datasets(args.data):
+    found = dict(find_datasets(args.data))
+    for name, path in [(n, found[n]) for n in args.only] if args.only else found.items():
         texts, labels = sample(*load_csv(path), args.n, args.seed)
         _warm(texts, args.model)
         for noise in args.noise:
