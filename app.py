@@ -25,6 +25,7 @@ def _pages() -> list[st.Page]:
         ("pages/project.py", "Project", ":material/folder_open:"),
         ("pages/active_learning.py", "Active learning", ":material/model_training:"),
         ("pages/progress.py", "Progress", ":material/monitoring:"),
+        ("pages/label_issues.py", "Label issues", ":material/rule:"),
         ("pages/strategy_lab.py", "Strategy lab", ":material/science:"),
         ("pages/automation.py", "Automation", ":material/bolt:"),
     ]

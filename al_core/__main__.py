@@ -1,7 +1,8 @@
-"""Headless use: ``python -m al_core iterate | status | export-predictions | prune | rollback | serve-webhooks``.
+"""Headless use: ``python -m al_core iterate | status | export-predictions | label-issues | prune | rollback |
+serve-webhooks``.
 
-Stable interface (scripts depend on it): flags and the JSON keys of ``iterate --json`` and
-``status --json``. ``LABEL_STUDIO_URL`` / ``LABEL_STUDIO_API_KEY`` work in place of the flags and
+Stable interface (scripts depend on it): flags and the JSON keys of ``iterate --json``, ``status --json`` and
+``label-issues --json``. ``LABEL_STUDIO_URL`` / ``LABEL_STUDIO_API_KEY`` work in place of the flags and
 ``AL_DB_URL`` selects the history database. A failure exits non-zero with a one-line message.
 """
 
@@ -29,6 +30,7 @@ from al_core.store.history import History, LockHolder
 from al_core.store.records import BIASED_SAMPLE_NOTE, IterationRecord, StoredMetrics
 from al_core.store.rows import utcnow
 from al_core.store.versions import rollback
+from al_core.validation import check_int
 
 
 def _connection_args(p: argparse.ArgumentParser) -> None:
@@ -94,6 +96,12 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--project", type=int, required=True)
     ex.add_argument("--version", default=None, help="a kept model version (default: the project's current one)")
     ex.add_argument("--out", required=True, help="the file to write: JSON Lines when it ends in .jsonl, else CSV")
+
+    li = sub.add_parser("label-issues", help="labeled tasks whose label the model finds least likely (review them)")
+    _connection_args(li)
+    li.add_argument("--project", type=int, required=True)
+    li.add_argument("--top", type=int, default=20, help="show the N most likely errors (default 20; 0 = all)")
+    li.add_argument("--json", action="store_true", help="print one JSON object")
 
     wh = sub.add_parser("serve-webhooks", help="receive Label Studio webhooks and iterate automatically")
     _connection_args(wh)
@@ -311,6 +319,40 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _label_issues(args: argparse.Namespace) -> int:
+    from al_core import quality  # loads scikit-learn: only for this command
+    from al_core.reports.mistakes import excerpt
+
+    check_int("top", args.top, 0)
+
+    def progress(step: str, fraction: float, message: str) -> None:
+        if not args.json and fraction == 0.0:
+            print(f"  {step:<14} {message}", file=sys.stderr, flush=True)
+
+    found = quality.find_label_issues(
+        _gateway(args), History(app_settings.db_url()), args.project, on_progress=progress
+    )
+    shown = found.top(args.top or None)
+    if args.json:
+        print(json.dumps({**shown.to_json(), "n_issues": len(found.issues)}))
+        return 0
+    print(
+        f"Project {found.project_id}: {len(found.issues):,} likely label error(s) among {found.n_ranked:,} ranked "
+        f"labeled tasks ({found.model}, {found.folds}-fold out-of-fold, confident learning); "
+        f"{found.n_reviewed_hidden:,} reviewed ones hidden."
+    )
+    for warning in found.warnings:
+        print(f"warning: {warning}")
+    for issue in shown.issues:
+        print(
+            f"  task {issue.task_id:<8} score={issue.score:.3f} given={issue.given!r} suggested={issue.suggested!r} "
+            f"{excerpt(issue.text, 80)}"
+        )
+    if len(shown.issues) < len(found.issues):
+        print(f"  ... {len(found.issues) - len(shown.issues):,} more (--top 0 shows all).")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handlers = {
@@ -319,6 +361,7 @@ def main(argv: list[str] | None = None) -> int:
         "prune": _prune,
         "rollback": _rollback,
         "export-predictions": _export,
+        "label-issues": _label_issues,
         "serve-webhooks": _serve,
     }
     try:

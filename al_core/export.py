@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,7 +95,7 @@ def export_predictions(
     human = {t.id: labels.aggregate(t, spec) for t in gateway.labeled_tasks(project_id)}
     eval_ids = set(history.eval_set(project_id))
     readable = [(t.id, text) for t in tasks if (text := task_text(t.data, spec)) is not None]
-    _warm_embeddings(gateway.url, project_id, model, readable)
+    warm_embeddings(gateway.url, project_id, model.name, model.params, readable)
     rows: list[PredictionRow] = []
     for start in range(0, len(readable), CHUNK):
         part = readable[start : start + CHUNK]
@@ -131,13 +131,20 @@ def _stored_control(history: History, project_id: int, version: str) -> str | No
     return control or None
 
 
-def _warm_embeddings(
-    server_url: str, project_id: int, model: models.FittedModel, readable: Sequence[tuple[int, str]]
+def warm_embeddings(
+    server_url: str,
+    project_id: int,
+    model_name: str,
+    params: Mapping[str, Any],
+    readable: Sequence[tuple[int, str]],
 ) -> None:
-    """Fill the encoder's memo from the project's embedding cache, so only new or changed texts are embedded."""
-    if not models.uses_embeddings(model.name) or not readable:
+    """Fill the encoder's memo from the project's embedding cache, so only new or changed texts are embedded.
+
+    ``readable`` must be every task of the project with a text (``(task_id, text)``): the cache file then holds
+    exactly those, so passing a part would evict the others' vectors. A no-op for models that do not embed."""
+    if not models.uses_embeddings(model_name) or not readable:
         return
-    encoder = models.resolve_params(model.name, model.params)["encoder"]
+    encoder = models.resolve_params(model_name, params)["encoder"]
     embeddings.embed_tasks(
         embeddings.cache_path(settings.cache_dir(), embeddings.project_scope(server_url, project_id), encoder),
         [task_id for task_id, _ in readable],

@@ -24,6 +24,8 @@ PRUNE_THREAD = "al_prune_thread"  # {project id: threading.Thread} started from 
 UPLOADS_DONE = "al_uploads_done"  # imports finished in this tab: part of the uploader's key, to empty it
 LAB_RUN = "al_lab_run"  # al_core.lab.strategy_lab.LabRun | None: this tab's last Strategy lab simulation
 LAB_DATA = "al_lab_data"  # (key, LabData) | None: the upload or project labels last read, kept across reruns
+LABEL_ISSUES = "al_label_issues"  # {(server url, project id): al_core.quality.LabelIssues} found in this tab
+AGREEMENT = "al_agreement"  # {(server url, project id): al_core.quality.AnnotatorReport} measured in this tab
 
 # -- widget keys ------------------------------------------------------------------------------------
 W_SIDEBAR_PROJECT = "w_sidebar_project"
@@ -78,7 +80,7 @@ _DEFAULTS: dict[str, Any] = {
     LAB_RUN: None,
     LAB_DATA: None,
 }
-_PER_PROJECT = (CONTROLS, IMPORT_SUMMARY, LAST_RESULT, PRUNE_THREAD)
+_PER_PROJECT = (CONTROLS, IMPORT_SUMMARY, LAST_RESULT, PRUNE_THREAD, LABEL_ISSUES, AGREEMENT)
 
 
 def init() -> None:

@@ -107,6 +107,32 @@ def from_annotations(tasks: Iterable[Task], spec: LabelSpec) -> LabeledSet:
     )
 
 
+@dataclass(frozen=True)
+class Vote:
+    """One annotator's single choice on one task (``annotator`` is Label Studio's user id, None when unknown)."""
+
+    task_id: int
+    annotator: int | None
+    label: str
+
+
+def votes(tasks: Iterable[Task], spec: LabelSpec) -> list[Vote]:
+    """Every usable single choice of every annotation, one ``Vote`` each, for agreement between annotators.
+
+    The same annotations :func:`aggregate` votes with: cancelled ones, empty results, other controls, unknown labels
+    and several choices are left out. Multi-label specs give no votes (agreement is measured on single choices).
+    """
+    if spec.multiple:
+        return []
+    found = []
+    for task in tasks:
+        for annotation in task.annotations:
+            chosen = () if annotation.was_cancelled else _choices(annotation, spec)
+            if len(chosen) == 1 and chosen[0] in spec.labels:
+                found.append(Vote(task.id, annotation.completed_by, chosen[0]))
+    return found
+
+
 def fingerprint(training: LabeledSet, evaluation: LabeledSet) -> str:
     """A digest of which tasks an iteration trained and evaluated on and with which labels (hex, 16 chars).
 

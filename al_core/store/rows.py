@@ -75,3 +75,15 @@ class LockRow(Base):
     pid: Mapped[int] = mapped_column(Integer)
     acquired_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     heartbeat_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ReviewRow(Base):
+    """A likely label error a person reviewed (Label issues page): hidden while the task keeps that label."""
+
+    __tablename__ = "label_reviews"
+    server: Mapped[str] = mapped_column(String(300), primary_key=True)  # the Label Studio URL: ids are per server
+    project_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    label: Mapped[str] = mapped_column(Text)  # the given label when reviewed ("|"-joined for several)
+    reviewed_by: Mapped[str] = mapped_column(String(200), default="")
+    reviewed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

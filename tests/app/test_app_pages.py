@@ -19,7 +19,14 @@ from ui import state
 from ui.common import md
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = ["pages/home.py", "pages/connect.py", "pages/project.py", "pages/active_learning.py", "pages/progress.py"]
+PAGES = [
+    "pages/home.py",
+    "pages/connect.py",
+    "pages/project.py",
+    "pages/active_learning.py",
+    "pages/progress.py",
+    "pages/label_issues.py",
+]
 OPTIONAL_PAGES = [p for p in ("pages/strategy_lab.py", "pages/automation.py") if (ROOT / p).is_file()]
 MakeApp = Callable[..., AppTest]
 

@@ -40,6 +40,7 @@ ROOT_MODULES = {  # the map, the entry points and the orchestrations that combin
     "validation",
     "context",
     "earlier",  # what a project's earlier versions say to a new run: the store's records, their pool predictions
+    "quality",  # likely label errors: Label Studio's labels + cross-validated learning + the store's reviews
 }
 NOT_LEARNING = ("al_core.store", "al_core.labelstudio", "al_core.reports", "al_core.automation")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from al_core.labelstudio.label_config import LabelSpec
-from al_core.labelstudio.labels import LabeledSet, aggregate, fingerprint, from_annotations
+from al_core.labelstudio.labels import LabeledSet, Vote, aggregate, fingerprint, from_annotations, votes
 from al_core.labelstudio.records import Annotation, Task
 
 SPEC = LabelSpec("text", "Text", "text", "sentiment", ("Positive", "Negative", "Neutral"), multiple=False)
@@ -181,3 +181,16 @@ def test_multi_label_sets_are_fingerprinted_as_sets_of_their_labels():
     assert a == fingerprint(labeled((1, ("a", "b"))), labeled())
     assert a != fingerprint(labeled((1, ("a",))), labeled())
     assert a != fingerprint(labeled((1, "a|b")), labeled())
+
+
+def test_votes_are_the_usable_single_choices_with_their_annotator():
+    def by(user: int | None, annotation: Annotation) -> Annotation:
+        return Annotation(annotation.id, annotation.result, annotation.was_cancelled, completed_by=user)
+
+    tasks = [
+        task(1, by(5, ann(1, "Positive")), by(6, ann(2, "Negative")), by(7, ann(3, "Positive", cancelled=True))),
+        task(2, by(5, ann(4, "Angry")), by(6, ann(5, "Positive", "Negative")), by(None, ann(6, "Neutral"))),
+        task(3, by(5, ann(7)), by(6, ann(8, "Neutral", control="other"))),
+    ]
+    assert votes(tasks, SPEC) == [Vote(1, 5, "Positive"), Vote(1, 6, "Negative"), Vote(2, None, "Neutral")]
+    assert votes(tasks, MULTI) == []

@@ -32,4 +32,12 @@ def test_an_empty_database_file_gets_every_table(url: str) -> None:
     create_engine(url).connect().close()  # the file exists, without tables
     History(url)
     tables = set(inspect(create_engine(url)).get_table_names())
-    assert tables == {"alembic_version", "iterations", "eval_tasks", "events", "automation", "run_locks"}
+    assert tables == {
+        "alembic_version",
+        "iterations",
+        "eval_tasks",
+        "events",
+        "automation",
+        "run_locks",
+        "label_reviews",
+    }

@@ -1,0 +1,34 @@
+"""The label_reviews table: likely label errors a person marked as reviewed (the Label issues page).
+
+Numbered 0004 and revising 0002 on its branch, because a 0003 (a ``server`` column on the history's tables) is
+being written on another branch at the same time: at the merge, set ``down_revision`` here to ``"0003"``.
+
+Revision ID: 0004
+Revises: 0002
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0004"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "label_reviews",
+        sa.Column("server", sa.String(300), primary_key=True),
+        sa.Column("project_id", sa.Integer, primary_key=True),
+        sa.Column("task_id", sa.Integer, primary_key=True),
+        sa.Column("label", sa.Text, nullable=False),
+        sa.Column("reviewed_by", sa.String(200), nullable=False),
+        sa.Column("reviewed_at", sa.DateTime, nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("label_reviews")
