@@ -40,6 +40,18 @@ class Variant:
     seed: int = 0
     cap: int | None = None  # rows at most for this variant (None = the run's cap)
 
+    @property
+    def kind(self) -> str:
+        """The kind of data this variant stands for (the protocol averages within a kind, then over kinds)."""
+        if self.source == "20newsgroups":
+            return "long texts"
+        if self.shape == "imbalanced" or self.source == "sms_spam" and self.shape == "as_is":
+            return "imbalanced"
+        if self.n_classes is None and self.source != "sms_spam":
+            return "many classes"
+        k = self.n_classes or 2
+        return "2-3 classes" if k <= 3 else "5-10 classes"
+
 
 VARIANTS: tuple[Variant, ...] = (
     *(Variant(f"banking77_c{k}", "banking77", k) for k in (2, 3, 5, 10)),
@@ -53,6 +65,14 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("20newsgroups_c4", "20newsgroups", 4, cap=800),
     Variant("20newsgroups_all", "20newsgroups", cap=800),
 )
+
+
+def kind_of(name: str, n_classes: int) -> str:
+    """The kind of the dataset ``name``: its variant's kind, else by its number of classes."""
+    found = next((v for v in VARIANTS if v.name == name), None)
+    if found is not None:
+        return found.kind
+    return "2-3 classes" if n_classes <= 3 else "5-10 classes" if n_classes <= 10 else "many classes"
 
 
 def read_rows(path: str | Path) -> list[tuple[str, str]]:
