@@ -23,7 +23,7 @@ from al_core.errors import ConfigError, NotEnoughData
 from al_core.lab.sample import SAMPLE_CSV
 from al_core.lab.simulation import BASELINE, DEFAULT_CONFIG, DEFAULT_FIRST, DIVERSITY, FIRST_BATCH, run_dataset
 from al_core.lab.simulation_charts import figure
-from al_core.learning import embeddings, models
+from al_core.learning import embeddings, models, strategies
 
 log = logging.getLogger("bench.label_efficiency")
 
@@ -74,9 +74,12 @@ def default_keys() -> list[str]:
     return list(dict.fromkeys(["tfidf/random", "tfidf/margin", "minilm/random", "minilm/margin", default_key()]))
 
 
-def default_key() -> str:
-    """The key of the app's default configuration (its model and strategy) when available here."""
-    return DEFAULT_CONFIG if not embeddings.unavailable_reason() else "tfidf/margin"
+def default_key(n_classes: int | None = None) -> str:
+    """The key of the app's default configuration (its model and strategy) when available here: with
+    ``n_classes`` below ``strategies.DIVERSITY_MIN_CLASSES`` the app skips the diversity order (plain margin)."""
+    if embeddings.unavailable_reason():
+        return "tfidf/margin"
+    return DEFAULT_CONFIG if n_classes is None or strategies.diversity_pays(n_classes) else "minilm/margin"
 
 
 def gains(result: dict[str, Any], baseline: str = BASELINE) -> dict[str, float]:
@@ -87,18 +90,20 @@ def gains(result: dict[str, Any], baseline: str = BASELINE) -> dict[str, float]:
 
 def markdown_table(results: dict[str, dict[str, Any]]) -> str:
     lines = [
-        f"| dataset | full-split acc. | strategy | AUC (acc.) | vs {BASELINE} | n95 | n99 | acc. at budget | "
+        f"| dataset | full-split acc. (by model) | strategy | AUC (acc.) | vs {BASELINE} | n95 | n99 | acc. at budget | "
         "macro-F1 at budget |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, result in results.items():
         gain = gains(result)
+        by_model = result.get("full_accuracy_by_model") or {"best": result["full_accuracy"]}
+        full = " / ".join(f"{model} {accuracy:.3f}" for model, accuracy in by_model.items())
         for strategy, data in result["strategies"].items():
             last_n, last_acc = data["curve"][-1]
             mark = " (default)" if result.get("default") == strategy else ""
             delta = f"{gain[strategy]:+.3f}" if strategy in gain else "-"
             lines.append(
-                f"| {name} | {result['full_accuracy']:.3f} | {strategy}{mark} | {data['auc']:.3f} | {delta} | "
+                f"| {name} | {full} | {strategy}{mark} | {data['auc']:.3f} | {delta} | "
                 f"{data['n95'] or '-'} | {data['n99'] or '-'} | {last_acc:.3f} ({last_n}) | "
                 f"{data['curve_macro_f1'][-1][1]:.3f} |"
             )
@@ -158,8 +163,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 model=args.model, start=args.start, first=args.first, compare_first=args.compare_first, jobs=args.jobs,
                 on_progress=progress,
             )  # fmt: skip
-            if default_key() in results[name]["strategies"]:
-                results[name]["default"] = default_key()
+            chosen = default_key(results[name]["n_classes"])
+            if chosen in results[name]["strategies"]:
+                results[name]["default"] = chosen
             log.info("%s done in %.0f s", name, results[name]["seconds"])
             if args.json:
                 Path(args.json).write_text(json.dumps(results, indent=1), encoding="utf-8")

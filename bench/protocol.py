@@ -26,10 +26,18 @@ Results = dict[str, dict[str, Any]]
 
 
 def load(paths: Sequence[str | Path]) -> Results:
-    """The datasets of every file, merged (a later file's dataset replaces an earlier one of the same name)."""
+    """The datasets of every file, merged: a dataset in several files (same protocol, other keys) gets the keys of
+    all of them, a later file's run of a key replacing an earlier one."""
     out: Results = {}
     for path in paths:
-        out.update(json.loads(Path(path).read_text(encoding="utf-8")))
+        for name, result in json.loads(Path(path).read_text(encoding="utf-8")).items():
+            if name in out:
+                result = {**result, "strategies": {**out[name]["strategies"], **result["strategies"]}}
+                result["full_accuracy_by_model"] = {
+                    **out[name]["full_accuracy_by_model"],
+                    **result["full_accuracy_by_model"],
+                }
+            out[name] = result
     return out
 
 

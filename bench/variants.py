@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-csv.field_size_limit(sys.maxsize)  # 20newsgroups posts exceed the default 128 KiB field
+_FIELD_LIMIT = 2**30  # 20newsgroups posts exceed csv's default 128 KiB field
 
 
 @dataclass(frozen=True)
@@ -77,8 +77,12 @@ def kind_of(name: str, n_classes: int) -> str:
 
 def read_rows(path: str | Path) -> list[tuple[str, str]]:
     """``(text, label)`` rows of a ``text,label`` CSV, dropping empty texts or labels."""
-    with open(path, encoding="utf-8", newline="") as fh:
-        rows = [(r["text"], r["label"]) for r in csv.DictReader(fh)]
+    previous = csv.field_size_limit(_FIELD_LIMIT)  # process-wide: restored, so importers keep the default
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            rows = [(r["text"], r["label"]) for r in csv.DictReader(fh)]
+    finally:
+        csv.field_size_limit(previous)
     return [(t, lab) for t, lab in rows if (t or "").strip() and (lab or "").strip()]
 
 
