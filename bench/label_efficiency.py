@@ -23,7 +23,7 @@ from al_core.errors import ConfigError, NotEnoughData
 from al_core.lab.sample import SAMPLE_CSV
 from al_core.lab.simulation import BASELINE, DEFAULT_CONFIG, DEFAULT_FIRST, DIVERSITY, FIRST_BATCH, run_dataset
 from al_core.lab.simulation_charts import figure
-from al_core.learning import embeddings, models, strategies
+from al_core.learning import embeddings, models
 
 log = logging.getLogger("bench.label_efficiency")
 
@@ -74,12 +74,9 @@ def default_keys() -> list[str]:
     return list(dict.fromkeys(["tfidf/random", "tfidf/margin", "minilm/random", "minilm/margin", default_key()]))
 
 
-def default_key(n_classes: int | None = None) -> str:
-    """The key of the app's default configuration (its model and strategy) when available here: with
-    ``n_classes`` below ``strategies.DIVERSITY_MIN_CLASSES`` the app skips the diversity order (plain margin)."""
-    if embeddings.unavailable_reason():
-        return "tfidf/margin"
-    return DEFAULT_CONFIG if n_classes is None or strategies.diversity_pays(n_classes) else "minilm/margin"
+def default_key() -> str:
+    """The key of the app's default configuration (its model and strategy) when available here."""
+    return DEFAULT_CONFIG if not embeddings.unavailable_reason() else "tfidf/margin"
 
 
 def gains(result: dict[str, Any], baseline: str = BASELINE) -> dict[str, float]:
@@ -163,9 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 model=args.model, start=args.start, first=args.first, compare_first=args.compare_first, jobs=args.jobs,
                 on_progress=progress,
             )  # fmt: skip
-            chosen = default_key(results[name]["n_classes"])
-            if chosen in results[name]["strategies"]:
-                results[name]["default"] = chosen
+            if default_key() in results[name]["strategies"]:
+                results[name]["default"] = default_key()
             log.info("%s done in %.0f s", name, results[name]["seconds"])
             if args.json:
                 Path(args.json).write_text(json.dumps(results, indent=1), encoding="utf-8")

@@ -48,11 +48,3 @@ def test_main_prints_a_table_and_writes_json(tmp_path, capsys) -> None:
     assert code == 0
     assert "| tiny |" in capsys.readouterr().out
     assert set(json.loads(out.read_text())["tiny"]["strategies"]) == {"random", "margin"}
-
-
-def test_the_default_key_skips_diversity_below_the_measured_class_count() -> None:
-    from al_core.learning import strategies
-
-    assert le.default_key(2) == "minilm/margin"
-    assert le.default_key(strategies.DIVERSITY_MIN_CLASSES) == "minilm/margin+diversity"
-    assert le.default_key() == "minilm/margin+diversity"
