@@ -92,6 +92,41 @@ def choose(results: Results, baseline: str = BASELINE) -> str:
     return max(every, key=lambda k: scores(results, k, baseline)["mean_over_kinds"])
 
 
+def paired(results: Results, key: str, reference: str) -> dict[str, Any]:
+    """``key`` against ``reference`` on the datasets where both ran: mean AUC difference, the range, and on how
+    many datasets ``key`` was better, equal (within 0.0005) or worse."""
+    diffs = [
+        r["strategies"][key]["auc"] - r["strategies"][reference]["auc"]
+        for r in results.values()
+        if key in r["strategies"] and reference in r["strategies"]
+    ]
+    return {
+        "datasets": len(diffs),
+        "mean": float(np.mean(diffs)) if diffs else float("nan"),
+        "min": min(diffs, default=float("nan")),
+        "max": max(diffs, default=float("nan")),
+        "better": sum(d > 0.0005 for d in diffs),
+        "worse": sum(d < -0.0005 for d in diffs),
+    }
+
+
+def paired_table(results: Results, reference: str) -> str:
+    lines = [
+        f"| key | datasets run with {reference} | mean AUC difference | range | better / equal / worse |",
+        "|---|---|---|---|---|",
+    ]
+    for key in keys_of(results):
+        if key in (reference, BASELINE):
+            continue
+        d = paired(results, key, reference)
+        equal = d["datasets"] - d["better"] - d["worse"]
+        lines.append(
+            f"| {key} | {d['datasets']} | {d['mean']:+.4f} | {d['min']:+.3f} .. {d['max']:+.3f} | "
+            f"{d['better']} / {equal} / {d['worse']} |"
+        )
+    return "\n".join(lines)
+
+
 def summary_table(results: Results, baseline: str = BASELINE) -> str:
     kinds = sorted({kind_of(n, r["n_classes"]) for n, r in results.items()})
     lines = [
@@ -146,7 +181,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for k in (int(x) for x in args.rules.split(",") if x.strip()):
             add_rule(results, representation, k)
     print(summary_table(results))
-    print(f"\nChosen by the mean over kinds: {choose(results)}\n")
+    chosen = choose(results)
+    print(f"\nChosen by the mean over kinds: {chosen}\n")
+    print(paired_table(results, chosen) + "\n")
     keys = [k.strip() for k in args.keys.split(",")] if args.keys else [k for k in keys_of(results) if k != BASELINE]
     print(dataset_table(results, keys))
     return 0

@@ -60,3 +60,13 @@ def test_main_prints_both_tables(tmp_path: Path, capsys: pytest.CaptureFixture[s
     out = capsys.readouterr().out
     assert "Chosen by the mean over kinds: minilm/margin+diversity>=5" in out
     assert "| banking77_all | many classes | 77 | 100 | tfidf 0.900, minilm 0.950 | 0.400 |" in out
+
+
+def test_paired_compares_only_where_both_ran() -> None:
+    results = _results()
+    del results["banking77_all"]["strategies"]["minilm/margin"]
+    d = protocol.paired(results, "minilm/margin", "minilm/margin+diversity")
+    assert d["datasets"] == 3 and d["mean"] == pytest.approx(0.02) and (d["better"], d["worse"]) == (3, 0)
+    assert "| minilm/margin | 3 | +0.0200 | +0.020 .. +0.020 | 3 / 0 / 0 |" in protocol.paired_table(
+        results, "minilm/margin+diversity"
+    )
