@@ -254,7 +254,11 @@ def run(
 
 
 # -- reading a result -------------------------------------------------------------------------------------
-_FIRST_NAMES = {"typical": "typical first batch", "random": "random first batch"}
+_FIRST_NAMES = {
+    "typical": "typical first batch",
+    "random": "random first batch",
+    "names": "first batch from the class names",
+}
 
 
 def recommend(result: Mapping[str, Any]) -> str:
