@@ -87,18 +87,20 @@ def gains(result: dict[str, Any], baseline: str = BASELINE) -> dict[str, float]:
 
 def markdown_table(results: dict[str, dict[str, Any]]) -> str:
     lines = [
-        f"| dataset | full-split acc. | strategy | AUC (acc.) | vs {BASELINE} | n95 | n99 | acc. at budget | "
+        f"| dataset | full-split acc. (by model) | strategy | AUC (acc.) | vs {BASELINE} | n95 | n99 | acc. at budget | "
         "macro-F1 at budget |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, result in results.items():
         gain = gains(result)
+        by_model = result.get("full_accuracy_by_model") or {"best": result["full_accuracy"]}
+        full = " / ".join(f"{model} {accuracy:.3f}" for model, accuracy in by_model.items())
         for strategy, data in result["strategies"].items():
             last_n, last_acc = data["curve"][-1]
             mark = " (default)" if result.get("default") == strategy else ""
             delta = f"{gain[strategy]:+.3f}" if strategy in gain else "-"
             lines.append(
-                f"| {name} | {result['full_accuracy']:.3f} | {strategy}{mark} | {data['auc']:.3f} | {delta} | "
+                f"| {name} | {full} | {strategy}{mark} | {data['auc']:.3f} | {delta} | "
                 f"{data['n95'] or '-'} | {data['n99'] or '-'} | {last_acc:.3f} ({last_n}) | "
                 f"{data['curve_macro_f1'][-1][1]:.3f} |"
             )

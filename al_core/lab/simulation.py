@@ -24,8 +24,9 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from al_core import settings
-from al_core.errors import ConfigError, NotEnoughData
-from al_core.learning import embeddings, evaluation, models, strategies
+from al_core.errors import ConfigError
+from al_core.lab.first_batch import DEFAULT_FIRST, FIRST_BATCH, first_batch
+from al_core.learning import embeddings, evaluation, models, self_training, strategies
 from al_core.validation import check_int
 
 Progress = Callable[[int, int, str], None]  # (done, total, message)
@@ -33,8 +34,6 @@ Point = tuple[int, float, float]  # (labels, test accuracy, test macro-F1)
 DIVERSITY = "margin+diversity"
 ALL_STRATEGIES: tuple[str, ...] = (*strategies.STRATEGIES, DIVERSITY)
 TEST_SIZE = 0.25
-FIRST_BATCH = ("random", "typical")  # how the first labels are chosen: at random, or the app's cold start
-DEFAULT_FIRST = "typical"  # what the app does: its cold start picks the first batch
 BASELINE = "tfidf/random"  # the example notebook's model, and no active learning
 # The app's default configuration (models.BEST_MODEL with the default strategy), chosen by measurement.
 DEFAULT_CONFIG = "minilm/margin+diversity"
@@ -74,42 +73,6 @@ def check_params(budget: int, batch: int, start: int, strategy: str | None = Non
     _check(budget, batch, start, strategy)
 
 
-def _start(train_y: Sequence[str], start: int, seed: int) -> list[int]:
-    """A random start of ``start`` tasks; the last is swapped for another class if all share one class."""
-    order = np.random.default_rng(seed).permutation(len(train_y))
-    chosen = [int(i) for i in order[:start]]
-    if len({train_y[i] for i in chosen}) < 2:
-        other = next((int(i) for i in order[start:] if train_y[i] != train_y[chosen[0]]), None)
-        if other is None:
-            raise NotEnoughData(f"The training split holds a single class ({train_y[0]!r}); nothing to learn.")
-        chosen[-1] = other
-    return chosen
-
-
-def _typical_start(train_x: list[str], train_y: Sequence[str], start: int, seed: int, model: str) -> list[int]:
-    """The app's cold start: the task nearest each of ``start`` k-means centroids (in the model's features)."""
-    features = models.vectorize_for_diversity(train_x, random_state=seed, model=model)
-    chosen = [int(i) for i in strategies.cold_start_order(features, batch_size=start, random_state=seed)[:start]]
-    if len({train_y[i] for i in chosen}) < 2:
-        return _start(train_y, start, seed)
-    return chosen
-
-
-def first_batch(
-    train_x: list[str], train_y: Sequence[str], *, start: int, seed: int, first: str, model: str
-) -> list[int]:
-    """Positions (in the seed's training split) of the first ``start`` labels, the same for every strategy.
-
-    ``first="random"``: a seeded random draw; ``"typical"``: the app's cold start in ``model``'s features.
-    Either way the batch holds two classes at least. Raises ConfigError for another ``first``.
-    """
-    if first not in FIRST_BATCH:
-        raise ConfigError(f"The 'first' parameter must be one of {list(FIRST_BATCH)}. Got {first!r} instead.")
-    if first == "typical":
-        return _typical_start(train_x, train_y, start, seed, model)
-    return _start(train_y, start, seed)
-
-
 def _query(strategy: str, fitted: models.FittedModel, pool: list[str], k: int, batch: int, state: int) -> np.ndarray:
     """Positions (in ``pool``) of the next ``k`` tasks to label."""
     if strategy == "random":
@@ -125,6 +88,19 @@ def _query(strategy: str, fitted: models.FittedModel, pool: list[str], k: int, b
     return np.asarray(order[:k], dtype=np.intp)
 
 
+def _fit(
+    model: str, train_x: list[str], train_y: list[str], labeled: list[int], pool: np.ndarray | None, seed: int
+) -> models.FittedModel:
+    """Fit ``model`` on the labeled positions; with ``pool`` (a mask of unlabeled positions), self-trained."""
+    texts, labels = [train_x[i] for i in labeled], [train_y[i] for i in labeled]
+    with warnings.catch_warnings():  # 20 labels of 150 classes: sklearn warns "y could be a regression"
+        warnings.filterwarnings("ignore", message="The number of unique classes", category=UserWarning)
+        if pool is None:
+            return models.fit_model(model, texts, labels, random_state=seed)
+        unlabeled = [train_x[i] for i in np.flatnonzero(pool)]
+        return self_training.fit_self_trained(model, texts, labels, unlabeled, random_state=seed)[0]
+
+
 def simulate(
     texts: Sequence[str],
     labels: Sequence[str],
@@ -137,6 +113,7 @@ def simulate(
     start: int = 20,
     first: str = DEFAULT_FIRST,
     first_model: str | None = None,
+    self_train: bool = False,
     on_progress: Progress | None = None,
 ) -> list[Point]:
     """Simulate active learning with an oracle; return the learning curve ``[(labels, accuracy, macro_f1)]``.
@@ -146,7 +123,8 @@ def simulate(
     count; ``batch`` labels per round; ``seed`` fixes the split, the start, the model and random draws;
     ``model`` a name from ``models.MODELS``; ``start`` the first batch's size; ``first`` how it is chosen
     (``"random"``, or ``"typical"``: the app's cold start, in ``first_model``'s features, default ``model``): the
-    same batch for every strategy, random included (``first_batch``); ``on_progress(done, total, message)`` after
+    same batch for every strategy, random included (``first_batch``); ``self_train`` refits every round on the labels
+    plus the pool's confident predictions (``self_training.fit_self_trained``); ``on_progress(done, total, message)`` after
     each measured point. Label counts strictly increase; the same arguments give the
     same numbers. Raises ConfigError on bad parameters, NotEnoughData when the data has a single class.
     """
@@ -160,11 +138,7 @@ def simulate(
     in_pool[labeled] = False
     curve: list[Point] = []
     for step, n in enumerate(grid):
-        with warnings.catch_warnings():  # 20 labels of 150 classes: sklearn warns "y could be a regression"
-            warnings.filterwarnings("ignore", message="The number of unique classes", category=UserWarning)
-            fitted = models.fit_model(
-                model, [train_x[i] for i in labeled], [train_y[i] for i in labeled], random_state=seed
-            )
+        fitted = _fit(model, train_x, train_y, labeled, in_pool if self_train else None, seed)
         measured = evaluation.measure(test_y, fitted.predict(test_x), classes)
         curve.append((len(labeled), measured.accuracy, measured.macro_f1))
         if on_progress:
@@ -221,8 +195,12 @@ def summarize(full: Sequence[float], runs: dict[str, list[list[Point]]]) -> dict
     return out
 
 
+OPTIONS = {"names": {"first": "names"}, "self": {"self_train": True}}  # what "@names", "@self" change
+
+
 def parse_key(key: str, model: str) -> tuple[str, str]:
-    """``"<representation>/<strategy>"`` -> (model name, strategy); a bare strategy uses ``model``."""
+    """``"<representation>/<strategy>[@options]"`` -> (model name, strategy); a bare strategy uses ``model``."""
+    key = key.split("@", 1)[0]
     if "/" not in key:
         return model, key
     representation, strategy = key.split("/", 1)
@@ -231,6 +209,27 @@ def parse_key(key: str, model: str) -> tuple[str, str]:
             f"Unknown representation {representation!r} in {key!r}. Use one of {list(models.REPRESENTATIONS)}."
         )
     return models.REPRESENTATIONS[representation], strategy
+
+
+def key_options(key: str) -> dict[str, Any]:
+    """What a key's ``@``-options change in ``simulate``: ``@names`` starts from the class names
+    (``first="names"``), ``@self`` self-trains (``self_train=True``); ``"+"`` joins them (``@names+self``)."""
+    if "@" not in key:
+        return {}
+    out: dict[str, Any] = {}
+    for option in key.split("@", 1)[1].split("+"):
+        if option not in OPTIONS:
+            raise ConfigError(
+                f"Unknown option {option!r} in {key!r}. Use one or more of {list(OPTIONS)}, joined by '+'."
+            )
+        out.update(OPTIONS[option])
+    return out
+
+
+def _run_args(key: str, kw: dict[str, Any]) -> dict[str, Any]:
+    """``simulate``'s arguments for ``key`` (besides the data, the seed and the progress callback)."""
+    model, strategy = parse_key(key, kw["model"])
+    return {**kw, "model": model, "strategy": strategy, "first_model": kw["model"], **key_options(key)}
 
 
 def _embed_once(texts: list[str], model_names: set[str], on_progress: Progress | None) -> dict[str, tuple]:
@@ -260,8 +259,7 @@ def _warm_worker(warm: dict[str, tuple]) -> None:
 def _job(kind: str, texts: list[str], labels: list[str], name: str, seed: int, kw: dict[str, Any]) -> Any:
     if kind == "full":  # ``name`` is the model
         return full_accuracy(texts, labels, seed=seed, model=name)
-    model, strategy = parse_key(name, kw["model"])
-    return simulate(texts, labels, strategy=strategy, seed=seed, **{**kw, "model": model, "first_model": kw["model"]})
+    return simulate(texts, labels, seed=seed, **_run_args(name, kw))
 
 
 def run_dataset(
@@ -294,7 +292,8 @@ def run_dataset(
     bad parameters or an unavailable model.
     """
     parsed = {name: parse_key(name, model) for name in strategy_names}
-    for m, strategy in parsed.values():
+    for name, (m, strategy) in parsed.items():
+        key_options(name)
         _check(budget, batch, start, strategy)
         models.check_model_name(m)
     texts, labels = list(texts), list(labels)
@@ -323,13 +322,7 @@ def run_dataset(
                     on_progress(done + 1, total, f"full training split, seed {seed}: accuracy {results[-1]:.3f}")
                 continue
             step = (lambda d, _t, m, done=done: on_progress(done + d, total, m)) if on_progress else None
-            m, strategy = parsed[name]
-            results.append(
-                simulate(
-                    texts, labels, strategy=strategy, seed=seed, on_progress=step,
-                    **{**kw, "model": m, "first_model": model},
-                )
-            )  # fmt: skip
+            results.append(simulate(texts, labels, seed=seed, on_progress=step, **_run_args(name, kw)))
     n_full = len(used) * seeds
     full = {m: float(np.mean(results[k * seeds : (k + 1) * seeds])) for k, m in enumerate(used)}
     runs = {name: results[n_full + seeds * k : n_full + seeds * (k + 1)] for k, name in enumerate(strategy_names)}
@@ -370,15 +363,14 @@ def compare_first_batches(
     best = max(active, key=lambda n: summary["strategies"][n]["auc"])
     used = kw["first"]
     other = next(kind for kind in FIRST_BATCH if kind != used)
-    model, strategy = parse_key(best, kw["model"])
     n_points = len(runs[best][0])
     curves = []
     for seed in range(seeds):
         step = (
             (lambda d, t, m, seed=seed: on_progress(seed * n_points + d, seeds * n_points, m)) if on_progress else None
         )
-        args = {**kw, "model": model, "first": other, "first_model": kw["model"]}
-        curves.append(simulate(texts, labels, strategy=strategy, seed=seed, on_progress=step, **args))
+        args = {**_run_args(best, kw), "first": other}
+        curves.append(simulate(texts, labels, seed=seed, on_progress=step, **args))
     again = summarize([summary["full_accuracy"]], {best: curves})["strategies"][best]
     mine = summary["strategies"][best]
     return {

@@ -254,7 +254,11 @@ def run(
 
 
 # -- reading a result -------------------------------------------------------------------------------------
-_FIRST_NAMES = {"typical": "typical first batch", "random": "random first batch"}
+_FIRST_NAMES = {
+    "typical": "typical first batch",
+    "random": "random first batch",
+    "names": "first batch from the class names",
+}
 
 
 def recommend(result: Mapping[str, Any]) -> str:
@@ -265,7 +269,7 @@ def recommend(result: Mapping[str, Any]) -> str:
     learning curve; the target is 95% of the accuracy of the model trained on the whole training split. Every
     strategy started from the same first batch, so the strategies are credited only with what they chose.
     """
-    text = _recommend_strategy(result)
+    text = _recommend_strategy(result) + ceilings(result)
     params = result.get("params") or {}
     if params.get("first") in _FIRST_NAMES:
         text += (
@@ -285,6 +289,16 @@ def recommend(result: Mapping[str, Any]) -> str:
             ": no difference." if abs(gain) < 0.0005 else f"; the {_FIRST_NAMES[best]} is better by {abs(gain):.3f}."
         )
     return text
+
+
+def ceilings(result: Mapping[str, Any]) -> str:
+    """A sentence giving each model's accuracy when trained on the whole training split: the ceiling a learning
+    curve with that representation tends to (``result["full_accuracy_by_model"]``; empty when missing)."""
+    by_model = result.get("full_accuracy_by_model") or {}
+    if not by_model:
+        return ""
+    shown = ", ".join(f"{name} {accuracy:.1%}" for name, accuracy in by_model.items())
+    return f" Trained on every row (the ceiling of each representation): {shown}."
 
 
 def _recommend_strategy(result: Mapping[str, Any]) -> str:

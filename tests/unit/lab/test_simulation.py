@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from al_core.errors import ConfigError
+from al_core.lab import first_batch
 from al_core.lab import simulation as sim
 from tests.unit.synthetic import SMALL, TINY, synthetic
 
@@ -90,13 +91,6 @@ def test_area_is_the_mean_accuracy_over_the_label_range() -> None:
     assert sim.area([[10, 0.7]]) == pytest.approx(0.7)
 
 
-def test_random_start_always_holds_two_classes() -> None:
-    labels = ["common"] * 60 + ["rare"] * 2
-    for seed in range(20):
-        chosen = sim._start(labels, 3, seed)
-        assert len(chosen) == 3 and len({labels[i] for i in chosen}) == 2
-
-
 def test_unknown_strategy_and_bad_batch_are_refused(data) -> None:
     texts, labels = data
     with pytest.raises(ConfigError, match=r"'strategy' parameter must be one of .*Got 'bald' instead"):
@@ -159,11 +153,11 @@ def test_parse_key_and_its_errors() -> None:
 def test_typical_first_batch_is_the_apps_cold_start(data) -> None:
     texts, labels = data
     train_x, _, train_y, _ = sim.split(texts, labels, 0)
-    chosen = sim._typical_start(train_x, train_y, 6, 0, "minilm-logreg")
+    chosen = first_batch.typical_start(train_x, train_y, 6, 0, "minilm-logreg")
     features = sim.models.vectorize_for_diversity(train_x, model="minilm-logreg")
     expected = sim.strategies.cold_start_order(features, batch_size=6, random_state=0)[:6]
     assert chosen == [int(i) for i in expected]
-    with pytest.raises(ConfigError, match=r"The 'first' parameter must be one of \['random', 'typical'\]"):
+    with pytest.raises(ConfigError, match=r"The 'first' parameter must be one of \['random', 'typical', 'names'\]"):
         sim.simulate(texts, labels, strategy="margin", first="best", **TINY)
 
 
@@ -196,5 +190,37 @@ def test_first_batch_kinds_differ_and_refuse_unknown_kinds(data) -> None:
     typical = sim.first_batch(train_x, train_y, start=6, seed=0, first="typical", model="tfidf-logreg")
     random = sim.first_batch(train_x, train_y, start=6, seed=0, first="random", model="tfidf-logreg")
     assert len(typical) == len(random) == 6 and typical != random
-    with pytest.raises(ConfigError, match=r"The 'first' parameter must be one of \['random', 'typical'\]"):
+    with pytest.raises(ConfigError, match=r"The 'first' parameter must be one of \['random', 'typical', 'names'\]"):
         sim.first_batch(train_x, train_y, start=6, seed=0, first="best", model="tfidf-logreg")
+
+
+def test_key_options_name_the_first_batch_and_self_training(data) -> None:
+    assert sim.key_options("minilm/margin") == {}
+    assert sim.key_options("minilm/margin@names+self") == {"first": "names", "self_train": True}
+    assert sim.parse_key("minilm/margin@self", "x") == ("minilm-logreg", "margin")
+    with pytest.raises(ConfigError, match=r"Unknown option 'bogus' in 'margin@bogus'\. Use one or more of"):
+        sim.run_dataset(*data, strategy_names=["margin@bogus"], seeds=1, **TINY)
+
+
+def test_options_reach_the_first_batch_and_the_fit(data, monkeypatch: pytest.MonkeyPatch) -> None:
+    texts, labels = data
+    firsts, self_fits = [], []
+    real_first, real_fit = sim.first_batch, sim.self_training.fit_self_trained
+
+    def spy_first(*args, **kwargs):
+        firsts.append(kwargs["first"])
+        return real_first(*args, **kwargs)
+
+    def spy_fit(*args, **kwargs):
+        self_fits.append(len(args[3]))  # the unlabeled pool offered for pseudo-labels
+        return real_fit(*args, **kwargs)
+
+    monkeypatch.setattr(sim, "first_batch", spy_first)
+    monkeypatch.setattr(sim.self_training, "fit_self_trained", spy_fit)
+    result = sim.run_dataset(
+        texts, labels, strategy_names=["minilm/margin@names", "minilm/margin@self"], seeds=1, model="minilm-logreg",
+        **TINY,
+    )  # fmt: skip
+    assert firsts == ["names", "typical"]
+    assert len(self_fits) == 2 and self_fits[0] > self_fits[1] > 0  # every round, on what is still unlabeled
+    assert set(result["strategies"]) == {"minilm/margin@names", "minilm/margin@self"}
