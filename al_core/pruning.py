@@ -32,7 +32,9 @@ from al_core.store.versions import versions_to_prune
 
 log = logging.getLogger(__name__)
 KeepGoing = Callable[[], bool]
-DETACHED_LIFETIME_S = 4 * 3600  # a detached pruner's bound: ~20,000 predictions take ~1 h at the default pacing
+# A detached pruner's bound, not an estimate: measured at 0.4-1.8 s per prediction (bench/README.md), 20,000 take
+# 2-10 h; what is left when it stops is pruned after the next run.
+DETACHED_LIFETIME_S = 4 * 3600
 
 
 @dataclass(frozen=True)
