@@ -131,6 +131,7 @@ class Gateway:
         )
         return self.get_project(int(created))
 
+    @retrying  # a POST that creates nothing: safe to send again
     def validate_label_config(self, label_config: str) -> None:
         """Ask Label Studio to validate a config without creating anything; raise LabelConfigError."""
         body = {"label_config": label_config}
