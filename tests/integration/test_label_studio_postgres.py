@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from al_core.iteration import IterationSettings, run_iteration
 from al_core.lab.sample import GoldAnnotator, create_sample_project, sample_gold
 from al_core.labelstudio.gateway import Gateway
@@ -12,6 +14,8 @@ from al_core.labelstudio.local_server import start_local_server
 from al_core.store.history import History
 from tests.conftest import free_port
 from tests.postgres import USER, PostgresServer
+
+pytestmark = pytest.mark.scale  # ~2 min of Label Studio migrating PostgreSQL: `make test-scale`
 
 
 def test_an_iteration_on_label_studio_and_a_history_both_on_postgresql(
