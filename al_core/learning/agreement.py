@@ -19,6 +19,7 @@ more than unreliable ones.
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
@@ -102,13 +103,15 @@ def fleiss_kappa(label_lists: Sequence[Sequence[str]]) -> float | None:
 
 
 def cohen_kappa(first: Sequence[str], second: Sequence[str]) -> float:
-    """Cohen's kappa of two aligned label lists; 1.0 when both are constant and identical (0/0 otherwise)."""
+    """Cohen's kappa of two aligned label lists; 1.0 when both are constant and identical (where the formula gives
+    0/0), 0.0 when both are constant and different. Also the stability of successive model versions
+    (``evaluation.prediction_stability``)."""
     n = len(first)
     observed = sum(a == b for a, b in zip(first, second, strict=True)) / n
     ca, cb = Counter(first), Counter(second)
     expected = sum(ca[c] * cb[c] for c in ca) / (n * n)
-    if np.isclose(expected, 1.0):
-        return 1.0 if np.isclose(observed, 1.0) else 0.0
+    if math.isclose(expected, 1.0):
+        return 1.0 if math.isclose(observed, 1.0) else 0.0
     return (observed - expected) / (1.0 - expected)
 
 

@@ -6,7 +6,6 @@ multi-label case a tuple is compared as a set (order does not matter).
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections import Counter
 from collections.abc import Hashable, Mapping, Sequence
@@ -18,6 +17,7 @@ from sklearn.model_selection import KFold, StratifiedKFold
 
 from al_core.errors import ConfigError, NotEnoughData
 from al_core.learning import intervals, models
+from al_core.learning.agreement import cohen_kappa
 from al_core.learning.strategies import normalized_entropy, top_probability
 from al_core.validation import check_int
 
@@ -221,6 +221,12 @@ def _cv_splits(labels: list, multi_label: bool, folds: int, random_state: int) -
     n_splits = min(folds, counts[1]) if len(counts) >= 2 else 0
     if n_splits < 2:
         return None
+    return stratified_folds(labels, n_splits, random_state)
+
+
+def stratified_folds(labels: Sequence[Any], n_splits: int, random_state: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``n_splits`` shuffled stratified folds of ``labels`` as (train, test) index arrays; scikit-learn's warning
+    that a class has fewer members than folds is silenced (the callers choose ``n_splits`` knowing it)."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
         return list(StratifiedKFold(n_splits, shuffle=True, random_state=random_state).split(labels, labels))
@@ -335,17 +341,6 @@ def summarize_uncertainty(info: np.ndarray, proba: np.ndarray, *, multi_label: b
     )
 
 
-def _kappa(first: list, second: list) -> float:
-    """Cohen's kappa; 1.0 when both raters are constant and identical (where the formula gives 0/0)."""
-    n = len(first)
-    observed = sum(a == b for a, b in zip(first, second, strict=True)) / n
-    count_a, count_b = Counter(first), Counter(second)
-    expected = sum(count_a[c] * count_b[c] for c in count_a) / (n * n)
-    if math.isclose(expected, 1.0):
-        return 1.0 if math.isclose(observed, 1.0) else 0.0
-    return (observed - expected) / (1.0 - expected)
-
-
 def prediction_stability(previous: Mapping[int, Any], current: Mapping[int, Any]) -> tuple[float | None, float | None]:
     """Compare two model versions' predictions on the tasks both predicted.
 
@@ -359,4 +354,4 @@ def prediction_stability(previous: Mapping[int, Any], current: Mapping[int, Any]
     before = [_norm(previous[i]) for i in common]
     after = [_norm(current[i]) for i in common]
     changed = sum(a != b for a, b in zip(before, after, strict=True)) / len(common)
-    return changed, _kappa(before, after)
+    return changed, cohen_kappa(before, after)

@@ -15,17 +15,16 @@ Single-label only: for multi-label projects the method differs (one binary probl
 
 from __future__ import annotations
 
-import warnings
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.model_selection import StratifiedKFold
 
 from al_core.errors import ConfigError, NotEnoughData
 from al_core.learning import models
+from al_core.learning.evaluation import stratified_folds
 from al_core.validation import check_int
 
 MIN_CLASS_SIZE = 3  # a task of a smaller class is not ranked: its class is barely in the other folds' training
@@ -86,9 +85,7 @@ def _splits(given: np.ndarray, folds: int, random_state: int) -> list[tuple[np.n
         raise NotEnoughData(
             f"Finding label errors needs a class with at least 2 labeled tasks; the largest has {largest}. Label more."
         )
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
-        return list(StratifiedKFold(n_splits, shuffle=True, random_state=random_state).split(given, given))
+    return stratified_folds(given, n_splits, random_state)
 
 
 def out_of_fold_proba(

@@ -36,18 +36,10 @@ SHAPES = {
 }
 
 
-CONNECTION: list[Connection] = []
-
-
-@pytest.fixture(autouse=True)
-def _connection(label_studio: Connection):
-    CONNECTION[:] = [label_studio]
-
-
-def _project(gateway: Gateway, title: str, config: str, data) -> tuple[int, dict[str, int]]:
+def _project(gateway: Gateway, conn: Connection, title: str, config: str, data) -> tuple[int, dict[str, int]]:
     """A project made in Label Studio itself (its own API, not the dashboard's checks): the config is set after
     the import, as a team may change it, so tasks can lack the field the config points to."""
-    client = LabelStudio(base_url=CONNECTION[0].url, api_key=CONNECTION[0].api_key)
+    client = LabelStudio(base_url=conn.url, api_key=conn.api_key)
     project = client.projects.create(title=title)  # no config yet: Label Studio checks no data key
     client.projects.import_tasks(id=project.id, request=[{"data": data(text)} for text in POS + NEG])
     client.projects.update(id=project.id, label_config=config)
@@ -62,9 +54,11 @@ def _label(gateway: Gateway, project_id: int, ids: dict[str, int], texts: list[s
 
 
 @pytest.mark.parametrize("shape", list(SHAPES))
-def test_each_text_object_is_read_as_label_studio_shows_it(gateway: Gateway, unique_title: str, shape: str) -> None:
+def test_each_text_object_is_read_as_label_studio_shows_it(
+    label_studio: Connection, gateway: Gateway, unique_title: str, shape: str
+) -> None:
     config, data = SHAPES[shape]
-    project_id, ids = _project(gateway, unique_title, config, data)
+    project_id, ids = _project(gateway, label_studio, unique_title, config, data)
     _label(gateway, project_id, ids, POS[:3], "pos")
     _label(gateway, project_id, ids, NEG[:3], "neg")
     settings = IterationSettings(model="tfidf-logreg", eval_size=2, upload_top=0)
@@ -76,11 +70,13 @@ def test_each_text_object_is_read_as_label_studio_shows_it(gateway: Gateway, uni
     assert gateway.get_project(project_id).model_version == result.model_version
 
 
-def test_a_nested_key_cold_start_queues_its_first_batch_and_says_only_that(gateway: Gateway, unique_title: str) -> None:
+def test_a_nested_key_cold_start_queues_its_first_batch_and_says_only_that(
+    label_studio: Connection, gateway: Gateway, unique_title: str
+) -> None:
     # Case A2: 0 labels, 14 unlabeled tasks at $review.body. Was "succeeded al-0001-n0" saying both "the queue now
     # serves a diverse first batch" and "every task is labeled", with nothing queued.
     config, data = SHAPES["nested key"]
-    project_id, _ = _project(gateway, unique_title, config, data)
+    project_id, _ = _project(gateway, label_studio, unique_title, config, data)
     result = run_iteration(gateway, History(db_url()), project_id, IterationSettings(model="tfidf-logreg"))
     assert result.cold_start and result.n_unlabeled == len(POS + NEG) and result.n_predictions == len(POS + NEG)
     assert "The queue now serves a diverse first batch" in result.message
@@ -89,9 +85,11 @@ def test_a_nested_key_cold_start_queues_its_first_batch_and_says_only_that(gatew
     assert gateway.get_project(project_id).model_version == result.model_version
 
 
-def test_a_fully_labeled_project_says_nothing_was_queued_and_why(gateway: Gateway, unique_title: str) -> None:
+def test_a_fully_labeled_project_says_nothing_was_queued_and_why(
+    label_studio: Connection, gateway: Gateway, unique_title: str
+) -> None:
     config, data = SHAPES["nested key"]
-    project_id, ids = _project(gateway, unique_title, config, data)
+    project_id, ids = _project(gateway, label_studio, unique_title, config, data)
     _label(gateway, project_id, ids, POS, "pos")
     _label(gateway, project_id, ids, NEG, "neg")
     result = run_iteration(gateway, History(db_url()), project_id, IterationSettings(model="tfidf-logreg", eval_size=2))
@@ -110,10 +108,14 @@ def _unchanged(gateway: Gateway, project_id: int, history: History) -> None:
     assert history.eval_set(project_id) == ()
 
 
-def test_a_text_behind_a_url_is_refused_in_one_line_with_nothing_changed(gateway: Gateway, unique_title: str) -> None:
+def test_a_text_behind_a_url_is_refused_in_one_line_with_nothing_changed(
+    label_studio: Connection, gateway: Gateway, unique_title: str
+) -> None:
     # Case A1: tasks {"text": "http://.../doc7.txt"} used to "succeed" at 33% on a vocabulary of URL parts.
     config = f'<View><Text name="doc" value="$text" valueType="url"/>{CHOICES}</View>'
-    project_id, ids = _project(gateway, unique_title, config, lambda t: {"text": f"http://127.0.0.1:9/{t[:4]}.txt"})
+    project_id, ids = _project(
+        gateway, label_studio, unique_title, config, lambda t: {"text": f"http://127.0.0.1:9/{t[:4]}.txt"}
+    )
     _label(gateway, project_id, ids, POS[:3], "pos")
     _label(gateway, project_id, ids, NEG[:3], "neg")
     history = History(db_url())
@@ -126,9 +128,11 @@ def test_a_text_behind_a_url_is_refused_in_one_line_with_nothing_changed(gateway
     _unchanged(gateway, project_id, history)
 
 
-def test_tasks_without_text_where_the_config_points_are_refused(gateway: Gateway, unique_title: str) -> None:
+def test_tasks_without_text_where_the_config_points_are_refused(
+    label_studio: Connection, gateway: Gateway, unique_title: str
+) -> None:
     config, _ = SHAPES["nested key"]
-    project_id, _ = _project(gateway, unique_title, config, lambda t: {"review": {"title": t}})  # no body
+    project_id, _ = _project(gateway, label_studio, unique_title, config, lambda t: {"review": {"title": t}})  # no body
     history = History(db_url())
     with pytest.raises(ConfigError) as raised:
         run_iteration(gateway, history, project_id, IterationSettings(model="tfidf-logreg"))
