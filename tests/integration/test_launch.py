@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ import httpx
 import pytest
 
 from al_core.labelstudio.local_server import LocalServer
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, copy_label_studio, free_port
 
 
 def _answers(url: str) -> bool:
@@ -29,24 +28,12 @@ def _answers(url: str) -> bool:
         return False
 
 
-def _copy_label_studio(server: LocalServer, dest: Path) -> None:
-    source = server.log_path.parent  # <data dir>/labelstudio
-    target = dest / "labelstudio"
-    target.mkdir(parents=True)
-    (target / "credentials.json").write_bytes((source / "credentials.json").read_bytes())
-    with (
-        sqlite3.connect(source / "label_studio.sqlite3") as src,
-        sqlite3.connect(target / "label_studio.sqlite3") as dst,
-    ):
-        src.backup(dst)
-
-
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
 def test_a_signal_stops_label_studio_the_receiver_and_the_dashboard(
     label_studio_server: LocalServer, tmp_path: Path, signum: signal.Signals
 ) -> None:
     data = tmp_path / "data"
-    _copy_label_studio(label_studio_server, data)
+    copy_label_studio(label_studio_server, data)
     ports = {"label_studio": free_port(), "webhooks": free_port(), "dashboard": free_port()}
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LABEL_STUDIO_", "AL_"))}
     env.update(
