@@ -33,6 +33,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from al_core.errors import ConfigError
+from al_core.learning import vector_cache
 from al_core.learning.memory import release_free_memory
 from al_core.settings import server_key
 
@@ -322,29 +323,6 @@ def cache_path(cache_dir: Path, scope: str, encoder: str) -> Path:
     return Path(cache_dir) / "embeddings" / f"{slug}.npz"
 
 
-def _load_cache(path: Path, dim: int | None) -> tuple[dict[int, tuple[bytes, int]], np.ndarray]:
-    """The cache's {task id: (text key, row)} and vectors; empty when missing, unreadable or of another
-    length than ``dim`` (None: the encoder's length is not known yet, any length is read)."""
-    empty: tuple[dict[int, tuple[bytes, int]], np.ndarray] = ({}, np.zeros((0, dim or 0), dtype=np.float32))
-    try:
-        with np.load(path) as data:
-            ids, keys, vectors = data["ids"], data["keys"], data["vectors"]
-    except (OSError, ValueError, KeyError):
-        return empty  # missing or unreadable: rebuild rather than fail
-    if vectors.ndim != 2 or (dim is not None and vectors.shape[1] != dim):
-        return empty
-    return {int(i): (k.tobytes(), row) for row, (i, k) in enumerate(zip(ids, keys, strict=True))}, vectors
-
-
-def _save_cache(path: Path, ids: Sequence[int], keys: Sequence[bytes], vectors: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
-    # Keys as raw bytes (n, 16): numpy's "S16" strings would drop a key's trailing zero bytes.
-    raw = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 16)
-    np.savez(tmp, ids=np.asarray(ids, dtype=np.int64), keys=raw, vectors=vectors)
-    os.replace(tmp, path)  # atomic: a crash never leaves half a cache
-
-
 def embed_tasks(
     path: Path,
     task_ids: Sequence[int],
@@ -363,30 +341,32 @@ def embed_tasks(
     if len(task_ids) != len(texts):
         raise ConfigError(f"Got {len(task_ids)} task ids but {len(texts)} texts; they must match one to one.")
     model = get_encoder(encoder)  # the network itself loads only if a text below must be embedded
-    cached, stored = _load_cache(Path(path), model.known_dim)
+    cached, stored = vector_cache.load(Path(path), model.known_dim)
     keys = [text_key(t) for t in texts]
     found = (cached.get(int(tid), (b"", -1)) for tid in task_ids)
     source = np.array([row if key == keys[i] else -1 for i, (key, row) in enumerate(found)], dtype=np.intp)
     hits, misses = np.flatnonzero(source >= 0), np.flatnonzero(source < 0)
     del cached
     if hits.size == len(keys) == stored.shape[0]:
-        # The cache holds exactly these tasks (the usual repeat, perhaps listed in another order): use it as
-        # it is, without a copy, and leave the file alone.
+        # The cache holds exactly these tasks (the usual repeat, perhaps listed in another order): use its
+        # memory-mapped vectors as they are, without a copy, and leave the file alone.
         store, rows = stored, source
         model.remember_rows(keys, store, rows)
     else:
-        # Memory: at most two copies of the pool's vectors at a time (100,000 tasks: 150 MB each). The memo's
-        # rows of an earlier array are dropped first, so that array is freed before this one is built.
+        # A new vectors file, memory-mapped: filled from the old one in slices and by embedding the rest, so
+        # neither the old nor the new vectors are ever whole in memory (1,000,000 tasks: 1.5 GB each). The
+        # memo's rows of the old file are dropped first.
         model.forget([keys[i] for i in hits])
         dim = stored.shape[1] if stored.shape[0] and not misses.size else model.dim
-        store, rows = np.zeros((len(keys), dim), dtype=np.float32), np.arange(len(keys))
+        store, commit = vector_cache.create(Path(path), len(keys), dim)
+        rows = np.arange(len(keys))
         for start in range(0, hits.size, 10_000):  # in slices: no full-size temporary copy
             store[hits[start : start + 10_000]] = stored[source[hits[start : start + 10_000]]]
         del stored
         if misses.size:
             model.fill([texts[i] for i in misses], store, misses, on_progress=on_progress)
+        commit([int(t) for t in task_ids], keys)
         model.remember_rows(keys, store, rows)
-        _save_cache(Path(path), [int(t) for t in task_ids], keys, store)
     store.flags.writeable = False
     release_free_memory()
     return Embedded(store=store, rows=rows, n_embedded=int(misses.size), n_cached=int(hits.size))
