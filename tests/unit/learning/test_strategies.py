@@ -154,6 +154,25 @@ def test_diverse_order_covers_distinct_clusters_first() -> None:
     np.testing.assert_array_equal(order, diverse_order(info, features, batch_size=4, random_state=0))
 
 
+def test_diverse_order_asks_a_features_function_for_the_candidates_only() -> None:
+    """At 1,000,000 tasks the pool's features are ~0.5-1.5 GB: only the clustered candidates' are computed."""
+    features, _ = blobs([25, 25, 25, 25])
+    info = np.random.default_rng(2).random(100)
+    asked: list[np.ndarray] = []
+
+    def rows_features(rows: np.ndarray) -> np.ndarray:
+        asked.append(np.asarray(rows))
+        return features[rows]
+
+    order = diverse_order(info, rows_features, batch_size=4, candidates_factor=5, random_state=0)
+    np.testing.assert_array_equal(
+        order, diverse_order(info, features, batch_size=4, candidates_factor=5, random_state=0)
+    )
+    assert len(asked) == 1 and sorted(asked[0].tolist()) == sorted(ranking(info)[:20])
+    with pytest.raises(ConfigError, match=r"one row per task \(20 rows\)"):
+        diverse_order(info, lambda rows: features[:3], batch_size=4, candidates_factor=5)
+
+
 def test_diverse_order_keeps_non_candidates_by_informativeness() -> None:
     features, _ = blobs([30, 30])
     info = np.random.default_rng(3).random(60)
