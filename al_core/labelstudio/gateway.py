@@ -15,17 +15,17 @@ retried blindly: a retried import could duplicate tasks.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Literal, TypeVar
 
 import httpx
 from label_studio_sdk import LabelStudio
 from label_studio_sdk.core.api_error import ApiError
-from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from al_core.errors import AuthenticationFailed, ConnectionFailed, LabelStudioError, RequestTimeout, ServerError
+from al_core.errors import AuthenticationFailed, ConnectionFailed, LabelStudioError
 from al_core.labelstudio import gateway_payloads as payloads
 from al_core.labelstudio.gateway_errors import from_status, translate
+from al_core.labelstudio.gateway_errors import retrying as _retrying
 from al_core.labelstudio.gateway_payloads import PredictionImport, TaskImport, User, Webhook
 from al_core.labelstudio.records import Prediction, Project, Task
 from al_core.settings import normalize_api_key, normalize_url
@@ -37,17 +37,7 @@ Progress = Callable[[int, int], None]  # (done, total)
 Sampling = Literal["Uncertainty sampling", "Sequential sampling", "Uniform sampling"]
 UNCERTAINTY_SAMPLING: Sampling = "Uncertainty sampling"
 _NO_RETRY = {"max_retries": 0}
-_RETRYABLE = (ConnectionFailed, RequestTimeout, ServerError)
 WEBHOOK_ACTIONS = ("ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATIONS_DELETED")
-
-
-def _retrying(fn: Callable[..., T]) -> Callable[..., T]:
-    return retry(
-        retry=retry_if_exception_type(_RETRYABLE),
-        stop=stop_after_attempt(4),
-        wait=wait_exponential(multiplier=0.5, max=4),
-        reraise=True,
-    )(fn)
 
 
 QUEUE_VIEW_TITLE = "Active learning queue"
@@ -219,7 +209,11 @@ class Gateway:
         what = f"listing tasks of project {project_id} (page {page})"
         return self._raw("GET", "api/tasks", what, params=params, timeout=300, ok_404=True)
 
-    def list_tasks(
+    def list_tasks(self, project_id: int, **options: Any) -> list[Task]:
+        """List tasks fast (id and data only), every page of ``task_pages`` (same options) in one list."""
+        return [task for page in self.task_pages(project_id, **options) for task in page]
+
+    def task_pages(
         self,
         project_id: int,
         *,
@@ -228,28 +222,28 @@ class Gateway:
         include: str = "id,data",
         page_size: int = 5000,
         on_progress: Progress | None = None,
-    ) -> list[Task]:
-        """List tasks fast (id and data only). ``labeled``: True/False filters on completion.
-
-        ``updated_after`` (``%Y-%m-%dT%H:%M:%S.%fZ``) returns tasks created or changed since then.
-        """
+    ) -> Iterator[list[Task]]:
+        """List tasks fast (id and data only), one page at a time: a caller that keeps less than the page (the
+        task cache) never holds a 1,000,000-task project twice. ``labeled``: True/False filters on completion;
+        ``updated_after`` (``%Y-%m-%dT%H:%M:%S.%fZ``) returns tasks created or changed since then."""
         query = None
         if labeled is not None:
             query = payloads.completed_filter(empty=not labeled)
         elif updated_after:
             query = payloads.updated_after_filter(updated_after)
-        tasks: list[Task] = []
-        page, total = 1, 0
+        page, total, seen = 1, 0, 0
         while True:  # the server may cap page_size (TASK_API_PAGE_SIZE_MAX): follow pages until its total
             payload = self._tasks_page(project_id, page, page_size, query, include) or {}
-            rows = payload.get("tasks", [])
-            tasks.extend(payloads.listed_task(r) for r in rows)
-            total = int(payload["total"]) if "total" in payload else max(total, len(tasks))  # a 404 past the end
+            tasks = [payloads.listed_task(r) for r in payload.get("tasks", [])]
+            seen += len(tasks)
+            total = int(payload["total"]) if "total" in payload else max(total, seen)  # a 404 past the end
+            del payload
             if on_progress:
-                on_progress(len(tasks), total)
-            if len(tasks) >= total:
-                return tasks
-            payloads.check_listed(f"tasks of project {project_id}", len(tasks), total, more=bool(rows))
+                on_progress(seen, total)
+            yield tasks
+            if seen >= total:
+                return
+            payloads.check_listed(f"tasks of project {project_id}", seen, total, more=bool(tasks))
             page += 1
 
     @_retrying

@@ -6,10 +6,12 @@ without a server. ``what`` is a phrase such as ``"reading project 3"``; it lands
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import httpx
 from label_studio_sdk.core.api_error import ApiError
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from al_core.errors import (
     AuthenticationFailed,
@@ -20,6 +22,20 @@ from al_core.errors import (
     RequestTimeout,
     ServerError,
 )
+
+T = TypeVar("T")
+RETRYABLE = (ConnectionFailed, RequestTimeout, ServerError)
+
+
+def retrying(fn: Callable[..., T]) -> Callable[..., T]:
+    """The gateway's retry policy for idempotent calls: 4 attempts on connection errors, timeouts and 5xx,
+    with exponential backoff (0.5 s doubling, at most 4 s)."""
+    return retry(
+        retry=retry_if_exception_type(RETRYABLE),
+        stop=stop_after_attempt(4),
+        wait=wait_exponential(multiplier=0.5, max=4),
+        reraise=True,
+    )(fn)
 
 
 def translate(err: Exception, url: str, what: str) -> LabelStudioError:
