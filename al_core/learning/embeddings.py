@@ -23,7 +23,7 @@ import hashlib
 import importlib.util
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -104,7 +104,11 @@ class Encoder:
         _check_loadable(name, self._path)
         self._model: Any = None
         self._dim: int | None = None
-        self._memo: dict[bytes, np.ndarray] = {}
+        self._memo: dict[bytes, np.ndarray] = {}  # vectors in memory: at most _MEMO_LIMIT
+        # Rows of memory-mapped disk caches: ~0.2 KB of memory each (the key and the view), not 1.5 KB, so no limit
+        # (a pool of 1,000,000 tasks must stay whole, or scoring it would embed again what the cache holds).
+        self._mapped: dict[bytes, np.ndarray] = {}
+        self._maps: list[np.memmap] = []  # the arrays of those rows, whose pages are dropped after each fill
         self._lock = threading.Lock()
         self._load_lock = threading.Lock()
         self.n_computed = 0  # texts actually run through the network (tests and progress use it)
@@ -119,8 +123,7 @@ class Encoder:
         """Length of a vector: from the loaded network, else from a vector in the memo, else loads the network."""
         if self._dim is not None:
             return self._dim
-        with self._lock:
-            known = next(iter(self._memo.values()), None)
+        known = self._any_vector()
         return int(known.shape[0]) if known is not None else self._network_dim()
 
     @property
@@ -128,9 +131,13 @@ class Encoder:
         """``dim`` when it is known without loading the network, else None."""
         if self._dim is not None:
             return self._dim
+        known = self._any_vector()
+        return None if known is None else int(known.shape[0])
+
+    def _any_vector(self) -> np.ndarray | None:
         with self._lock:
             known = next(iter(self._memo.values()), None)
-        return None if known is None else int(known.shape[0])
+            return known if known is not None else next(iter(self._mapped.values()), None)
 
     def load(self) -> None:
         """Load the network now (it otherwise loads when a text must first be embedded)."""
@@ -179,10 +186,15 @@ class Encoder:
         with self._lock:
             for key, text, row in zip(keys, texts, np.asarray(rows).tolist(), strict=True):
                 known = self._memo.get(key)
+                if known is None:
+                    known = self._mapped.get(key)
                 if known is not None:
                     out[row] = known
                 else:
                     todo.setdefault(key, (text, []))[1].append(row)
+            for mapped in self._maps:  # rows were copied out: let the OS drop the pages read (RSS stays flat)
+                if not mapped.flags.writeable:
+                    vector_cache.release_pages(mapped)
         order = sorted(todo, key=lambda k: len(todo[k][0]))
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
@@ -190,7 +202,7 @@ class Encoder:
             for key, vector in zip(chunk, vectors, strict=True):
                 out[todo[key][1]] = vector
             with self._lock:
-                self._memo.update((key, out[todo[key][1][0]]) for key in chunk)
+                self._put(out, ((key, todo[key][1][0]) for key in chunk))
                 self.n_computed += len(chunk)
             del vectors
             release_free_memory()
@@ -209,20 +221,30 @@ class Encoder:
     def remember_rows(self, keys: Sequence[bytes], store: np.ndarray, rows: np.ndarray) -> None:
         """Put ``store[rows[i]]`` into the memo for ``keys[i]``, as views of ``store`` (no copy)."""
         with self._lock:
-            self._memo.update((key, store[row]) for key, row in zip(keys, np.asarray(rows).tolist(), strict=True))
-            self._trim()
+            self._put(store, zip(keys, np.asarray(rows).tolist(), strict=True))
 
     def forget(self, keys: Sequence[bytes]) -> None:
         """Drop ``keys`` from the memo (so that the arrays their vectors are views of can be freed)."""
         with self._lock:
             for key in keys:
                 self._memo.pop(key, None)
+                self._mapped.pop(key, None)
 
     def _embed(self, texts: list[str], batch_size: int) -> np.ndarray:
         vectors = self._network().encode(
             texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
         )
         return np.asarray(vectors, dtype=np.float32)
+
+    def _put(self, store: np.ndarray, rows: Iterable[tuple[bytes, int]]) -> None:
+        """Remember ``store[row]`` for each (key, row), as views (under ``self._lock``)."""
+        if isinstance(store, np.memmap):
+            self._mapped.update((key, store[row]) for key, row in rows)
+            if not any(m is store for m in self._maps):
+                self._maps = [*self._maps[-3:], store]
+        else:
+            self._memo.update((key, store[row]) for key, row in rows)
+            self._trim()
 
     def _trim(self) -> None:
         while len(self._memo) > _MEMO_LIMIT:  # oldest first (dicts keep insertion order)
