@@ -114,6 +114,44 @@ def compare_listing(gateway: Gateway, project_id: int) -> dict[str, Any]:
     }
 
 
+def probe_listing(gateway: Gateway, project_id: int, n_tasks: int, page_size: int = 5000) -> dict[str, Any]:
+    """Seconds for single pages of the engine's listing at the start, middle and end of a big project: whether a
+    page costs more deep into the project (SQL OFFSET), and the full listing extrapolated from them."""
+    last = max(1, -(-n_tasks // page_size))
+    seconds: dict[int, float] = {}
+    for page in sorted({1, (last + 1) // 2, last}):
+        start = time.perf_counter()
+        gateway._tasks_page(project_id, page, page_size, None, _LISTING_INCLUDE)  # noqa: SLF001 (one page, timed)
+        seconds[page] = round(time.perf_counter() - start, 2)
+    per_page = sum(seconds.values()) / len(seconds)
+    return {"page_size": page_size, "pages": last, "seconds_by_page": seconds, "extrapolated_s": round(per_page * last)}
+
+
+def seed_task_cache(sqlite_path: Path, url: str, project_id: int) -> dict[str, Any]:
+    """Write the task cache a full listing of ``project_id`` would leave, read from Label Studio's own SQLite
+    database instead of its API (read-only; run it while the server is idle: SQLite locks writers out).
+
+    For a machine too busy to list 1,000,000 tasks through the API in the time at hand: the iteration after it
+    is then a real one with a warm task cache (Label Studio is asked only for what changed since).
+    """
+    import sqlite3
+
+    from al_core.labelstudio.records import Task
+    from al_core.labelstudio.task_cache import _save
+    from al_core.labelstudio.task_cache import cache_path as task_cache_path
+
+    start = time.perf_counter()
+    tasks, latest = {}, ""
+    with sqlite3.connect(f"file:{sqlite_path}?mode=ro", uri=True, timeout=120) as db:
+        rows = db.execute("SELECT id, data, updated_at FROM task WHERE project_id = ?", (project_id,))
+        for tid, data, updated in rows:
+            tasks[int(tid)] = Task(id=int(tid), data=json.loads(data))
+            latest = max(latest, updated)
+    stamp = latest.replace(" ", "T") + ("" if "." in latest else ".000000") + "Z"  # as the API writes updated_at
+    _save(task_cache_path(url, project_id), tasks, stamp)
+    return {"tasks": len(tasks), "max_updated_at": stamp, "seconds": round(time.perf_counter() - start, 1)}
+
+
 def iterate(
     url: str, key: str, project_id: int, model: str, server_pid: int | None, *, force: bool = False
 ) -> dict[str, Any]:
