@@ -169,6 +169,7 @@ def iterate(
     if proc.returncode != 0:
         raise RuntimeError(f"iterate failed ({proc.returncode}):\n{err[-3000:]}")
     result = json.loads(out)
+    counts = _recorded_counts(url, project_id, result["model_version"])
     log.info("  %s: %.1f s, app peak RSS %.0f MB, server %s MB", result["model_version"], wall, app.peak_mb, server_mb)
     return {
         "wall_s": wall,
@@ -178,12 +179,23 @@ def iterate(
         "n_unlabeled": result["n_unlabeled"],
         "n_labeled": result["n_labeled"],
         "n_predictions": result["n_predictions"],
-        "tasks_fetched": result["counts"].get("tasks_fetched"),
-        "full_sync": result["counts"].get("full_sync"),
+        "tasks_fetched": counts.get("tasks_fetched"),
+        "full_sync": counts.get("full_sync"),
         "accuracy": result["metrics"].get("accuracy"),
-        "n_embedded": result["counts"].get("n_embedded"),
-        "n_embed_cached": result["counts"].get("n_embed_cached"),
+        "n_embedded": counts.get("n_embedded"),
+        "n_embed_cached": counts.get("n_embed_cached"),
     }
+
+
+def _recorded_counts(url: str, project_id: int, version: str) -> dict[str, Any]:
+    """The counts the iteration recorded in the history (``iterate --json`` prints no counts)."""
+    from dataclasses import asdict
+
+    from al_core.settings import db_url
+    from al_core.store.history import History
+
+    record = History(db_url(), server=url).get_iteration(project_id, version)
+    return asdict(record.counts) if record is not None else {}
 
 
 def prefill_embedding_cache(url: str, project_id: int, encoder: str = DEFAULT_ENCODER) -> dict[str, Any]:
