@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from al_core.lab.simulation import BASELINE, DIVERSITY
 from bench.variants import kind_of
@@ -110,6 +111,50 @@ def paired(results: Results, key: str, reference: str) -> dict[str, Any]:
     }
 
 
+def seed_paired(result: dict[str, Any], key: str, reference: str) -> dict[str, Any] | None:
+    """``key`` against ``reference`` on one dataset, seed by seed (the same split and first batch per seed): the mean
+    AUC difference, its 95% t-interval over seeds and the seeds won / tied (within 0.0005) / lost; None unless
+    both keys carry ``auc_by_seed`` for the same seeds."""
+    runs = result["strategies"]
+    a, b = (runs.get(k, {}).get("auc_by_seed") for k in (key, reference))
+    if not a or not b or len(a) != len(b):
+        return None
+    diffs = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    mean = float(diffs.mean())
+    half = (
+        float(stats.t.ppf(0.975, len(diffs) - 1) * diffs.std(ddof=1) / np.sqrt(len(diffs)))
+        if len(diffs) > 1
+        else float("nan")
+    )
+    return {
+        "seeds": len(diffs),
+        "mean": mean,
+        "low": mean - half,
+        "high": mean + half,
+        "won": int((diffs > 0.0005).sum()),
+        "lost": int((diffs < -0.0005).sum()),
+    }
+
+
+def seed_table(results: Results, keys: Sequence[str], reference: str) -> str:
+    """Per dataset and key: the seed-by-seed comparison with ``reference`` (``seed_paired``); datasets without
+    per-seed areas are left out."""
+    lines = [
+        f"| dataset | key | seeds | mean AUC difference vs {reference} | 95% interval | seeds won / tied / lost |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, result in results.items():
+        for key in keys:
+            d = seed_paired(result, key, reference) if key != reference else None
+            if d:
+                tied = d["seeds"] - d["won"] - d["lost"]
+                lines.append(
+                    f"| {name} | {key} | {d['seeds']} | {d['mean']:+.4f} | {d['low']:+.4f} .. {d['high']:+.4f} | "
+                    f"{d['won']} / {tied} / {d['lost']} |"
+                )
+    return "\n".join(lines)
+
+
 def paired_table(results: Results, reference: str) -> str:
     lines = [
         f"| key | datasets run with {reference} | mean AUC difference | range | better / equal / worse |",
@@ -186,6 +231,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(paired_table(results, chosen) + "\n")
     keys = [k.strip() for k in args.keys.split(",")] if args.keys else [k for k in keys_of(results) if k != BASELINE]
     print(dataset_table(results, keys))
+    per_seed = seed_table(results, keys, BASELINE)
+    if per_seed.count("\n") > 1:
+        print(f"\nSeed by seed, against {BASELINE}:\n\n{per_seed}")
     return 0
 
 

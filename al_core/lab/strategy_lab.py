@@ -204,8 +204,10 @@ def plan(
     seeds: int,
     strategy_names: Sequence[str],
     model: str = models.DEFAULT_MODEL,
+    ceilings: Sequence[str] = (),
 ) -> RunPlan:
-    """The run for ``n_rows`` rows: the budget capped by the training split, its points, fits and cost.
+    """The run for ``n_rows`` rows: the budget capped by the training split, its points, fits and cost
+    (``ceilings``: the other models whose full-split accuracy is measured too, see ``ceiling_models``).
 
     Raises ConfigError for bad parameters (as ``simulation.run_dataset`` would) or no strategy.
     """
@@ -222,11 +224,19 @@ def plan(
     per_point = 0.08 + 8e-5 * n_rows
     weight = sum(1.6 if name == simulation.DIVERSITY else 1.0 for name in strategy_names)
     weight += max(1.6 if name == simulation.DIVERSITY else 1.0 for name in strategy_names)  # the other first batch
-    seconds = seeds * (points * per_point * weight + 0.05 + 2e-4 * n_rows)
-    if models.uses_embeddings(model):  # embedding the texts once (60-100 per second on 2 cores)
+    seconds = seeds * (points * per_point * weight + (1 + len(ceilings)) * (0.05 + 2e-4 * n_rows))
+    if any(models.uses_embeddings(m) for m in (model, *ceilings)):  # embedding once (60-100 a second on 2 cores)
         seconds += n_rows / 60
-    fits = seeds * (points * (len(strategy_names) + 1) + 1)
+    fits = seeds * (points * (len(strategy_names) + 1) + 1 + len(ceilings))
     return RunPlan(capped, budget, n_train, points, fits, round(seconds, 1))
+
+
+def ceiling_models(model: str) -> list[str]:
+    """The representations' models that can run here (``models.REPRESENTATIONS``), but ``model``: the lab
+    measures each one's accuracy when trained on every training row, so a user sees every ceiling, not only the
+    one of the model simulated (issue #16)."""
+    available = set(models.available_models())
+    return [m for m in models.REPRESENTATIONS.values() if m in available and m != model]
 
 
 def run(
@@ -245,10 +255,13 @@ def run(
     """
     check(data)
     models.check_model_name(model)
-    run_plan = plan(data.n, budget=budget, batch=batch, seeds=seeds, strategy_names=strategy_names, model=model)
+    others = ceiling_models(model)
+    run_plan = plan(
+        data.n, budget=budget, batch=batch, seeds=seeds, strategy_names=strategy_names, model=model, ceilings=others
+    )
     result = simulation.run_dataset(
         data.texts, data.labels, strategy_names=list(strategy_names), budget=run_plan.budget, batch=batch,
-        seeds=seeds, model=model, start=START, compare_first=True, on_progress=on_progress,
+        seeds=seeds, model=model, start=START, compare_first=True, ceilings=others, on_progress=on_progress,
     )  # fmt: skip
     return LabRun(result, data.source, data.n, data.n_dropped)
 

@@ -233,3 +233,14 @@ def test_recommendation_names_the_first_batches() -> None:
         "batch of 20 labels. Cold start, compared apart: margin scored AUC 0.750 from a typical first batch and "
         "0.700 from a random first batch; the typical first batch is better by 0.050."
     )
+
+
+def test_every_other_representation_is_a_ceiling_to_measure(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lab.models, "available_models", lambda: ["tfidf-logreg", "tfidf-svm", "minilm-logreg"])
+    assert lab.ceiling_models("tfidf-svm") == ["tfidf-logreg", "minilm-logreg"]
+    assert lab.ceiling_models("minilm-logreg") == ["tfidf-logreg"]  # tfidf+minilm is not available here
+    one = lab.plan(2250, budget=60, batch=20, seeds=2, strategy_names=["margin"], model="tfidf-logreg")
+    more = lab.plan(2250, budget=60, batch=20, seeds=2, strategy_names=["margin"], model="tfidf-logreg",
+                    ceilings=["minilm-logreg"])  # fmt: skip
+    assert more.fits == one.fits + 2  # one full-split fit per seed
+    assert more.seconds > one.seconds + 2250 / 60 - 1  # and embedding the texts once
