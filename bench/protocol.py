@@ -57,6 +57,18 @@ def add_rule(results: Results, representation: str, min_classes: int) -> str:
     return key
 
 
+def add_switch(results: Results, small: str, large: str, max_classes: int) -> str:
+    """Add the derived key ``small`` on data with at most ``max_classes`` classes, ``large`` above (e.g. another
+    representation for binary data); datasets missing the key they need are left out. Returns the key."""
+    key = f"{small} to {max_classes} classes, else {large}"
+    for result in results.values():
+        runs = result["strategies"]
+        chosen = runs.get(small if result["n_classes"] <= max_classes else large)
+        if chosen:
+            runs[key] = chosen
+    return key
+
+
 def scores(results: Results, key: str, baseline: str = BASELINE) -> dict[str, Any]:
     """Gains of ``key`` over ``baseline``: per dataset, per kind, the mean over kinds and over datasets, the
     smallest, how many datasets fall below the baseline and how many reach 95% of full accuracy (n95)."""
@@ -220,11 +232,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("results", nargs="+", help="JSON written by bench.label_efficiency --json")
     p.add_argument("--rules", default="3,5,10,20", help="class counts from which diversity is tried (derived keys)")
     p.add_argument("--keys", help="comma-separated keys of the per-dataset table (default: all)")
+    p.add_argument(
+        "--switch",
+        action="append",
+        default=[],
+        metavar="SMALL,LARGE,K",
+        help="derived key: SMALL on data with at most K classes, LARGE above (repeatable)",
+    )
     args = p.parse_args(argv)
     results = load(args.results)
     for representation in ("minilm", "tfidf+minilm", "tfidf"):
         for k in (int(x) for x in args.rules.split(",") if x.strip()):
             add_rule(results, representation, k)
+    for switch in args.switch:
+        small, large, k = switch.split(",")
+        add_switch(results, small.strip(), large.strip(), int(k))
     print(summary_table(results))
     chosen = choose(results)
     print(f"\nChosen by the mean over kinds: {chosen}\n")
