@@ -183,6 +183,17 @@ def test_recommendation_gives_the_ceiling_of_each_representation() -> None:
     )
 
 
+@pytest.mark.parametrize(("tfidf", "hint"), [(0.996, True), (0.994, False)])
+def test_a_higher_ceiling_of_another_representation_is_pointed_out(tfidf: float, hint: bool) -> None:
+    by_model = {"minilm-logreg": 0.99, "tfidf+minilm-logreg": tfidf}
+    done = {**result(margin=(0.7, 100, 0.88)), "full_accuracy_by_model": by_model, "params": {"model": "minilm-logreg"}}
+    text = lab.recommend(done)
+    expected = (
+        " tfidf+minilm-logreg's ceiling is 0.6 points above minilm-logreg's: run the lab with tfidf+minilm-logreg"
+    )
+    assert (expected in text) is hint, text
+
+
 # -- a real (small) run -----------------------------------------------------------------------------------
 def test_run_and_download() -> None:
     texts, labels = synthetic(20)
