@@ -60,7 +60,7 @@ def add_rule(results: Results, representation: str, min_classes: int) -> str:
 def add_switch(results: Results, small: str, large: str, max_classes: int) -> str:
     """Add the derived key ``small`` on data with at most ``max_classes`` classes, ``large`` above (e.g. another
     representation for binary data); datasets missing the key they need are left out. Returns the key."""
-    key = f"{small} to {max_classes} classes, else {large}"
+    key = f"{small} up to {max_classes} classes else {large}"
     for result in results.values():
         runs = result["strategies"]
         chosen = runs.get(small if result["n_classes"] <= max_classes else large)

@@ -94,7 +94,7 @@ def test_seed_by_seed_gives_the_mean_difference_with_a_t_interval(tmp_path: Path
 def test_a_switch_takes_one_key_up_to_k_classes_and_another_above() -> None:
     results = _results()
     key = protocol.add_switch(results, "minilm/margin", "minilm/margin+diversity", 3)
-    assert key == "minilm/margin to 3 classes, else minilm/margin+diversity"
+    assert key == "minilm/margin up to 3 classes else minilm/margin+diversity"
     assert [r["strategies"][key]["auc"] for r in results.values()] == [0.95, 0.95, 0.95, 0.70]
     del results["banking77_c2"]["strategies"]["minilm/margin"]
     again = protocol.add_switch(results, "minilm/margin", "minilm/margin+diversity", 2)
