@@ -243,7 +243,7 @@ def test_ceilings_are_reported_but_do_not_set_the_target(data, monkeypatch: pyte
 
 def test_each_seed_has_its_own_area_and_their_mean_is_the_mean_curves_area(data) -> None:
     texts, labels = data
-    result = sim.run_dataset(texts, labels, strategy_names=["margin"], seeds=3, **SMALL)["strategies"]["margin"]
-    curves = [sim.simulate(texts, labels, strategy="margin", seed=s, **SMALL) for s in range(3)]
+    result = sim.run_dataset(texts, labels, strategy_names=["margin"], seeds=2, **TINY)["strategies"]["margin"]
+    curves = [sim.simulate(texts, labels, strategy="margin", seed=s, **TINY) for s in range(2)]
     assert result["auc_by_seed"] == pytest.approx([sim.area([(n, a) for n, a, _ in c]) for c in curves])
     assert np.mean(result["auc_by_seed"]) == pytest.approx(result["auc"])  # the area is linear in the curve
