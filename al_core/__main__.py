@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from typing import Any
 
 from al_core import export
@@ -23,7 +24,7 @@ from al_core.iteration import IterationSettings, run_iteration
 from al_core.labelstudio.gateway import Gateway
 from al_core.learning.models import MODELS
 from al_core.learning.strategies import STRATEGIES
-from al_core.pruning import history_present, prune_after_run, prune_recorded
+from al_core.pruning import DETACHED_LIFETIME_S, history_present, prune_after_run, prune_recorded, until
 from al_core.reports import version_summary
 from al_core.reports.activity import activity
 from al_core.store.history import History, LockHolder
@@ -85,6 +86,12 @@ def _parser() -> argparse.ArgumentParser:
     _connection_args(pr)
     pr.add_argument("--project", type=int, required=True)
     pr.add_argument("--keep", type=int, default=default_of("keep_versions"))
+    pr.add_argument("--max-seconds", type=float, default=None, help="stop after this long (what is left: next prune)")
+    pr.add_argument(
+        "--detached",
+        action="store_true",
+        help=f"as the background pruner of `iterate`: --max-seconds defaults to {DETACHED_LIFETIME_S}",
+    )
 
     rb = sub.add_parser("rollback", help="switch the queue back to a kept model version")
     _connection_args(rb)
@@ -283,10 +290,12 @@ def _accuracy_text(it: dict[str, Any]) -> str:
 def _prune(args: argparse.Namespace) -> int:
     db_url = app_settings.db_url()
     present = history_present(db_url)
-    if not present():  # never recreate a deleted data folder (a detached pruner outliving its data)
-        print(f"Nothing pruned: the history database's folder is gone ({db_url}).")
+    if not present():  # never recreate a deleted history (a detached pruner outliving its data)
+        print(f"Nothing pruned: there is no history database at {db_url} (deleted, or no iteration ran here).")
         return 0
-    pruned = prune_recorded(_gateway(args), History(db_url), args.project, args.keep, keep_going=present)
+    max_seconds = DETACHED_LIFETIME_S if args.detached and args.max_seconds is None else args.max_seconds
+    keep_going = present if max_seconds is None else until(time.monotonic() + max_seconds, present)
+    pruned = prune_recorded(_gateway(args), History(db_url), args.project, args.keep, keep_going=keep_going)
     print(f"Pruned {len(pruned)} version(s): {', '.join(pruned) or 'none'}")
     return 0
 

@@ -1,0 +1,60 @@
+"""A detached pruner (``python -m al_core prune --detached``, as ``iterate`` starts it) dies with its data and
+has a bounded lifetime: a real process against the real server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from al_core.labelstudio.gateway import Gateway
+from al_core.settings import PROJECT_ROOT
+from al_core.store.history import History
+from bench.prune_annotators import build_project
+
+OLD = 150
+
+
+def _start(label_studio, data: Path, project_id: int, *extra: str) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if k != "AL_DB_URL"}
+    env.update(AL_DATA_DIR=str(data), LABEL_STUDIO_URL=label_studio.url, LABEL_STUDIO_API_KEY=label_studio.api_key)
+    cmd = [sys.executable, "-m", "al_core", "prune", "--project", str(project_id), "--keep", "1", "--detached", *extra]
+    return subprocess.Popen(cmd, cwd=str(PROJECT_ROOT), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def _wait_until_deleting(gateway: Gateway, project_id: int, old: str, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 120
+    while gateway.model_versions(project_id).get(old, 0) >= OLD and proc.poll() is None:
+        assert time.monotonic() < deadline, "the pruner deleted nothing in 120 s"
+        time.sleep(0.3)
+    assert proc.poll() is None, proc.stdout.read().decode()
+
+
+def test_a_detached_pruner_stops_when_its_data_is_deleted_and_recreates_nothing(
+    label_studio, gateway: Gateway, tmp_path: Path
+) -> None:
+    project_id, old = build_project(gateway, tasks=OLD, old=OLD, seed=3)
+    data = tmp_path / "data"
+    History(f"sqlite:///{data / 'history.sqlite'}")
+    proc = _start(label_studio, data, project_id)
+    _wait_until_deleting(gateway, project_id, old, proc)
+    shutil.rmtree(data)
+    assert proc.wait(timeout=60) == 0, proc.stdout.read().decode()
+    time.sleep(2)
+    assert not data.exists(), f"the pruner re-created {sorted(p.name for p in data.rglob('*'))}"
+    assert 0 < gateway.model_versions(project_id).get(old, 0) < OLD  # it stopped part-way: the next prune resumes
+
+
+def test_a_detached_pruner_stops_when_its_lifetime_is_over(label_studio, gateway: Gateway, tmp_path: Path) -> None:
+    project_id, old = build_project(gateway, tasks=OLD, old=OLD, seed=4)
+    data = tmp_path / "data"
+    history = History(f"sqlite:///{data / 'history.sqlite'}")
+    start = time.monotonic()
+    proc = _start(label_studio, data, project_id, "--max-seconds", "8")
+    assert proc.wait(timeout=90) == 0, proc.stdout.read().decode()
+    assert time.monotonic() - start < 60
+    assert 0 < gateway.model_versions(project_id).get(old, 0) < OLD
+    assert [e.detail["state"] for e in history.events(project_id, "prune")] == ["started"]
