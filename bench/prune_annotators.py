@@ -124,13 +124,17 @@ class Annotator(threading.Thread):
         self.calls.add(time.perf_counter() - start, ok, detail or what)
         return resp if ok else None
 
+    def label_one(self) -> None:
+        """Ask ``/next`` and annotate the task it serves (each request recorded in ``calls``)."""
+        resp = self._request("GET", f"api/projects/{self.project_id}/next", "next")
+        if resp is not None and resp.status_code == 200 and "id" in resp.json():
+            result = prediction_result(self.spec, self.rng.choice(LABELS))
+            body = {"result": result, "was_cancelled": False}
+            self._request("POST", f"api/tasks/{resp.json()['id']}/annotations/", "annotate", json=body)
+
     def run(self) -> None:
         while not self.stop.is_set():
-            resp = self._request("GET", f"api/projects/{self.project_id}/next", "next")
-            if resp is not None and resp.status_code == 200 and "id" in resp.json():
-                result = prediction_result(self.spec, self.rng.choice(LABELS))
-                body = {"result": result, "was_cancelled": False}
-                self._request("POST", f"api/tasks/{resp.json()['id']}/annotations/", "annotate", json=body)
+            self.label_one()
             if self.think:
                 self.stop.wait(self.think)
 

@@ -1,5 +1,9 @@
 """A detached pruner (``python -m al_core prune --detached``, as ``iterate`` starts it) dies with its data and
-has a bounded lifetime: a real process against the real server."""
+has a bounded lifetime: a real process against the real server.
+
+Neither test depends on the machine's speed: the pruner cannot finish a version of ``OLD`` predictions in less
+than its pauses take (``OLD / Pacing.batch - 1`` seconds), while the test acts within a poll of the first delete;
+and a lifetime of 0 s is over before the first batch on any machine."""
 
 from __future__ import annotations
 
@@ -42,19 +46,17 @@ def test_a_detached_pruner_stops_when_its_data_is_deleted_and_recreates_nothing(
     proc = _start(label_studio, data, project_id)
     _wait_until_deleting(gateway, project_id, old, proc)
     shutil.rmtree(data)
-    assert proc.wait(timeout=60) == 0, proc.stdout.read().decode()
-    time.sleep(2)
+    assert proc.wait(timeout=180) == 0, proc.stdout.read().decode()  # it stops after the batch it is in
     assert not data.exists(), f"the pruner re-created {sorted(p.name for p in data.rglob('*'))}"
     assert 0 < gateway.model_versions(project_id).get(old, 0) < OLD  # it stopped part-way: the next prune resumes
 
 
 def test_a_detached_pruner_stops_when_its_lifetime_is_over(label_studio, gateway: Gateway, tmp_path: Path) -> None:
-    project_id, old = build_project(gateway, tasks=OLD, old=OLD, seed=4)
+    project_id, old = build_project(gateway, tasks=20, old=20, seed=4)
     data = tmp_path / "data"
     history = History(f"sqlite:///{data / 'history.sqlite'}")
-    start = time.monotonic()
-    proc = _start(label_studio, data, project_id, "--max-seconds", "8")
-    assert proc.wait(timeout=90) == 0, proc.stdout.read().decode()
-    assert time.monotonic() - start < 60
-    assert 0 < gateway.model_versions(project_id).get(old, 0) < OLD
-    assert [e.detail["state"] for e in history.events(project_id, "prune")] == ["started"]
+    proc = _start(label_studio, data, project_id, "--max-seconds", "0")
+    assert proc.wait(timeout=180) == 0
+    assert proc.stdout.read().decode().strip() == "Pruned 0 version(s): none"
+    assert gateway.model_versions(project_id)[old] == 20  # without the bound it prunes the version: nothing deleted
+    assert history.events(project_id, "prune") == []

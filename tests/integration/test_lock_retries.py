@@ -1,19 +1,17 @@
 """Writes that fail on a lock are retried safely, against the real Label Studio: only what did not land is sent
 again, and nothing is ever created twice.
 
-A real lock: a write transaction held on Label Studio's SQLite file (``BEGIN IMMEDIATE``) for longer than its
-5-second busy timeout makes it answer 500 ("database is locked"). A lost answer: the request reaches the real
-server, then the answer is replaced by a 500 (as when the counter update after an insert meets the lock).
+A real lock, on purpose: the test holds a write transaction on Label Studio's SQLite file (``BEGIN IMMEDIATE``)
+while the product's write is sent, and releases it once Label Studio has refused the write (HTTP 500 after its
+5-second busy timeout; ``tests/ls_sqlite.py`` says why the refusal comes in seconds, whatever the machine's load).
+A lost answer: the request reaches the real server, then the answer is replaced by a 500 (as when the counter
+update after an insert meets the lock).
 """
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,25 +19,10 @@ import pytest
 from al_core.errors import ServerError
 from al_core.labelstudio.gateway import Gateway
 from al_core.labelstudio.label_config import TEMPLATES, parse_label_config, prediction_result
+from tests import ls_sqlite
 
 CONFIG = TEMPLATES["sentiment"]
 SPEC = parse_label_config(CONFIG)
-
-
-@contextmanager
-def locked(db: Path, until: threading.Event, max_seconds: float = 120) -> Iterator[None]:
-    """Hold Label Studio's database write lock from the start of the block until ``until`` is set (at most
-    ``max_seconds``), in the background."""
-    conn = sqlite3.connect(db, timeout=30, isolation_level=None, check_same_thread=False)
-    conn.execute("BEGIN IMMEDIATE")
-    release = threading.Thread(target=lambda: (until.wait(max_seconds), conn.execute("COMMIT")))
-    release.start()
-    try:
-        yield
-    finally:
-        until.set()
-        release.join()
-        conn.close()
 
 
 class Recording(Gateway):
@@ -80,13 +63,6 @@ def recording(label_studio) -> Recording:
     return Recording(label_studio.url, label_studio.api_key)
 
 
-@pytest.fixture
-def ls_db(label_studio_server) -> Path:
-    db = label_studio_server.log_path.parent / "label_studio.sqlite3"
-    assert db.is_file(), f"Label Studio's SQLite database is not at {db}"
-    return db
-
-
 def _project(gateway: Gateway, title: str, n: int) -> tuple[int, list[int]]:
     project = gateway.create_project(title, CONFIG)
     gateway.import_tasks(project.id, [[{"text": f"text {i}"} for i in range(n)]])
@@ -104,29 +80,33 @@ def _per_task(gateway: Gateway, project_id: int, version: str) -> Counter:
     return Counter(p.task for p in gateway.list_predictions(project_id, version))
 
 
-def test_a_prediction_import_that_meets_a_lock_is_sent_again_and_lands_once(recording, ls_db, unique_title) -> None:
-    project_id, ids = _project(recording, unique_title, 300)
-    with locked(ls_db, until=recording.refused):  # held until Label Studio has refused the import once
+def test_a_prediction_import_that_meets_a_lock_is_sent_again_and_lands_once(
+    recording, label_studio_server, unique_title
+) -> None:
+    project_id, ids = _project(recording, unique_title, 100)
+    db, mark = ls_sqlite.database(label_studio_server), ls_sqlite.log_mark(label_studio_server)
+    with ls_sqlite.allow_refusals(db), ls_sqlite.write_lock(db, until=recording.refused):  # until refused once
         done = recording.import_predictions_counted(project_id, _predictions(ids, "al-0001-lock"))
     imports = [(n, outcome) for path, n, outcome in recording.posts if path.endswith("import/predictions")]
-    assert imports[0] == (300, "500"), imports  # Label Studio refused while the lock was held ...
-    assert imports[-1] == (300, "ok")  # ... and nothing had landed, so everything was sent again
-    assert (done.created, done.tasks_gone) == (300, 0)
+    assert imports[0] == (100, "500"), imports  # Label Studio refused while the lock was held ...
+    assert ls_sqlite.locked_since(label_studio_server, mark) > 0  # ... because of the lock
+    assert imports[1:] == [(100, "ok")]  # nothing had landed, so everything was sent again, once
+    assert (done.created, done.tasks_gone) == (100, 0)
     assert _per_task(recording, project_id, "al-0001-lock") == Counter(ids)  # exactly one prediction per task
 
 
-@pytest.mark.parametrize(("part", "resent"), [(1.0, None), (0.5, 150)])
+@pytest.mark.parametrize(("part", "resent"), [(1.0, None), (0.5, 50)])
 def test_a_prediction_import_whose_answer_is_lost_sends_only_what_did_not_land(
     recording, unique_title, part, resent
 ) -> None:
-    project_id, ids = _project(recording, unique_title, 300)
+    project_id, ids = _project(recording, unique_title, 100)
     recording.import_predictions(project_id, _predictions(ids[:10], "al-0001-before"))  # another version
     recording.lose, recording.part = {"import/predictions": 1}, part
     done = recording.import_predictions_counted(project_id, _predictions(ids, "al-0002-lost"))
     imports = [(n, outcome) for path, n, outcome in recording.posts if path.endswith("import/predictions")]
-    assert imports[1] == (300, "lost")
+    assert imports[1] == (100, "lost")
     assert imports[2:] == ([] if resent is None else [(resent, "ok")])
-    assert done.created == 300
+    assert done.created == 100
     assert _per_task(recording, project_id, "al-0002-lost") == Counter(ids)
     assert _per_task(recording, project_id, "al-0001-before") == Counter(ids[:10])
 

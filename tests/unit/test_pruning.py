@@ -56,7 +56,7 @@ class OldVersionsGateway:
 def test_a_failed_background_prune_is_recorded(tmp_path) -> None:
     history = History(f"sqlite:///{tmp_path / 'history.sqlite'}")
     thread = prune_after_run(DownGateway(), history, 4, keep=1)
-    thread.join(10)
+    thread.join()  # no time bound: the failure is recorded before the thread ends, however slow the machine
     (event,) = history.events(4, "prune")
     assert event.detail == {"state": "failed", "error": "Cannot reach Label Studio at http://127.0.0.1:9."}
 
