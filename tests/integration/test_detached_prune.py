@@ -42,7 +42,7 @@ def test_a_detached_pruner_stops_when_its_data_is_deleted_and_recreates_nothing(
 ) -> None:
     project_id, old = build_project(gateway, tasks=OLD, old=OLD, seed=3)
     data = tmp_path / "data"
-    History(f"sqlite:///{data / 'history.sqlite'}")
+    History(f"sqlite:///{data / 'history.sqlite'}", server=label_studio.url)
     proc = _start(label_studio, data, project_id)
     _wait_until_deleting(gateway, project_id, old, proc)
     shutil.rmtree(data)
@@ -54,7 +54,7 @@ def test_a_detached_pruner_stops_when_its_data_is_deleted_and_recreates_nothing(
 def test_a_detached_pruner_stops_when_its_lifetime_is_over(label_studio, gateway: Gateway, tmp_path: Path) -> None:
     project_id, old = build_project(gateway, tasks=20, old=20, seed=4)
     data = tmp_path / "data"
-    history = History(f"sqlite:///{data / 'history.sqlite'}")
+    history = History(f"sqlite:///{data / 'history.sqlite'}", server=label_studio.url)
     proc = _start(label_studio, data, project_id, "--max-seconds", "0")
     assert proc.wait(timeout=180) == 0
     assert proc.stdout.read().decode().strip() == "Pruned 0 version(s): none"

@@ -63,7 +63,8 @@ def test_the_pruner_deletes_one_prediction_a_request_and_frees_label_studio_at_e
         annotator.label_one()
 
     gateway.requests.clear()
-    pruned = prune_versions(gateway, History(f"sqlite:///{tmp_path / 'history.sqlite'}"), project_id, 1, sleep=pause)
+    history = History(f"sqlite:///{tmp_path / 'history.sqlite'}", server=gateway.url)
+    pruned = prune_versions(gateway, history, project_id, 1, sleep=pause)
     assert pruned == [old] and gateway.model_versions(project_id) == {"al-0002-now": 25}
     deletes = [path for method, path in gateway.requests if method == "DELETE"]
     assert len(deletes) == 25 and all(re.fullmatch(r"api/predictions/\d+/", p) for p in deletes), deletes

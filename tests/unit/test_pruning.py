@@ -54,7 +54,7 @@ class OldVersionsGateway:
 
 
 def test_a_failed_background_prune_is_recorded(tmp_path) -> None:
-    history = History(f"sqlite:///{tmp_path / 'history.sqlite'}")
+    history = History(f"sqlite:///{tmp_path / 'history.sqlite'}", server="http://127.0.0.1:9")
     thread = prune_after_run(DownGateway(), history, 4, keep=1)
     thread.join()  # no time bound: the failure is recorded before the thread ends, however slow the machine
     (event,) = history.events(4, "prune")
@@ -62,7 +62,7 @@ def test_a_failed_background_prune_is_recorded(tmp_path) -> None:
 
 
 def test_prune_deletes_old_versions_and_stops_when_asked(tmp_path) -> None:
-    history = History(f"sqlite:///{tmp_path / 'history.sqlite'}")
+    history = History(f"sqlite:///{tmp_path / 'history.sqlite'}", server="http://127.0.0.1:9")
     gateway = OldVersionsGateway()
     assert prune_versions(gateway, history, 4, keep=1, keep_going=lambda: False) == []
     assert gateway.deleted == []
@@ -81,7 +81,7 @@ def test_a_version_is_deleted_in_batches_with_a_pause_between_them() -> None:
 
 
 def test_a_pruner_asked_to_stop_stops_between_batches_and_the_version_stays_pruning(tmp_path) -> None:
-    history = History(f"sqlite:///{tmp_path / 'history.sqlite'}")
+    history = History(f"sqlite:///{tmp_path / 'history.sqlite'}", server="http://127.0.0.1:9")
     gateway, asked = OldVersionsGateway(per_version=25), []
 
     def keep_going() -> bool:
@@ -94,7 +94,7 @@ def test_a_pruner_asked_to_stop_stops_between_batches_and_the_version_stays_prun
 
 
 def test_a_version_rolled_back_to_while_it_is_pruned_is_left_alone(tmp_path) -> None:
-    history = History(f"sqlite:///{tmp_path / 'history.sqlite'}")
+    history = History(f"sqlite:///{tmp_path / 'history.sqlite'}", server="http://127.0.0.1:9")
     gateway = OldVersionsGateway(per_version=25)
 
     def rollback_after_one_batch(seconds: float) -> None:
@@ -131,11 +131,11 @@ def test_history_present_follows_the_sqlite_file_and_its_folder(tmp_path) -> Non
     db = folder / "history.sqlite"
     present = history_present(f"sqlite:///{db}")
     assert not present()  # no database yet: a pruner would have to create it
-    History(f"sqlite:///{db}")
+    History(f"sqlite:///{db}", server="http://127.0.0.1:9")
     assert present()
     db.unlink()
     assert not present()
-    History(f"sqlite:///{db}")
+    History(f"sqlite:///{db}", server="http://127.0.0.1:9")
     shutil.rmtree(folder)
     assert not present()
     assert history_present("postgresql://user@host/db")()
