@@ -20,6 +20,9 @@ from al_core.store.history import History
 from bench.prune_annotators import build_project
 
 OLD = 150
+# Bounds, not costs: on a 2-core machine at load 30 the pruner's process took 78 s to start (importing al_core
+# alone took 33 s); a bound is only reached when something is wrong.
+STARTUP_S = 400
 
 
 def _start(label_studio, data: Path, project_id: int, *extra: str) -> subprocess.Popen:
@@ -30,9 +33,9 @@ def _start(label_studio, data: Path, project_id: int, *extra: str) -> subprocess
 
 
 def _wait_until_deleting(gateway: Gateway, project_id: int, old: str, proc: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + STARTUP_S
     while gateway.model_versions(project_id).get(old, 0) >= OLD and proc.poll() is None:
-        assert time.monotonic() < deadline, "the pruner deleted nothing in 120 s"
+        assert time.monotonic() < deadline, f"the pruner deleted nothing in {STARTUP_S} s"
         time.sleep(0.3)
     assert proc.poll() is None, proc.stdout.read().decode()
 
@@ -46,7 +49,7 @@ def test_a_detached_pruner_stops_when_its_data_is_deleted_and_recreates_nothing(
     proc = _start(label_studio, data, project_id)
     _wait_until_deleting(gateway, project_id, old, proc)
     shutil.rmtree(data)
-    assert proc.wait(timeout=180) == 0, proc.stdout.read().decode()  # it stops after the batch it is in
+    assert proc.wait(timeout=150) == 0, proc.stdout.read().decode()  # it stops after the batch it is in
     assert not data.exists(), f"the pruner re-created {sorted(p.name for p in data.rglob('*'))}"
     assert 0 < gateway.model_versions(project_id).get(old, 0) < OLD  # it stopped part-way: the next prune resumes
 
@@ -56,7 +59,7 @@ def test_a_detached_pruner_stops_when_its_lifetime_is_over(label_studio, gateway
     data = tmp_path / "data"
     history = History(f"sqlite:///{data / 'history.sqlite'}", server=label_studio.url)
     proc = _start(label_studio, data, project_id, "--max-seconds", "0")
-    assert proc.wait(timeout=180) == 0
+    assert proc.wait(timeout=STARTUP_S) == 0
     assert proc.stdout.read().decode().strip() == "Pruned 0 version(s): none"
     assert gateway.model_versions(project_id)[old] == 20  # without the bound it prunes the version: nothing deleted
     assert history.events(project_id, "prune") == []
