@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import sys
+import time
 
 from al_core import export
 from al_core import settings as app_settings
@@ -26,7 +27,7 @@ from al_core.iteration import IterationSettings, run_iteration
 from al_core.labelstudio.gateway import Gateway
 from al_core.learning.models import MODELS
 from al_core.learning.strategies import STRATEGIES
-from al_core.pruning import history_present, prune_after_run, prune_recorded
+from al_core.pruning import DETACHED_LIFETIME_S, history_present, prune_after_run, prune_recorded, until
 from al_core.reports.status import controls, status_lines, status_payload
 from al_core.store.history import History
 from al_core.store.versions import rollback
@@ -97,6 +98,12 @@ def _parser() -> argparse.ArgumentParser:
     _connection_args(pr)
     pr.add_argument("--project", type=int, required=True)
     pr.add_argument("--keep", type=int, default=default_of("keep_versions"))
+    pr.add_argument("--max-seconds", type=float, default=None, help="stop after this long (what is left: next prune)")
+    pr.add_argument(
+        "--detached",
+        action="store_true",
+        help=f"as the background pruner of `iterate`: --max-seconds defaults to {DETACHED_LIFETIME_S}",
+    )
 
     rb = sub.add_parser("rollback", help="switch the queue back to a kept model version")
     _connection_args(rb)
@@ -200,12 +207,14 @@ def _status(args: argparse.Namespace) -> int:
 def _prune(args: argparse.Namespace) -> int:
     db_url = app_settings.db_url()
     present = history_present(db_url)
-    if not present():  # never recreate a deleted data folder (a detached pruner outliving its data)
-        print(f"Nothing pruned: the history database's folder is gone ({db_url}).")
+    if not present():  # never recreate a deleted history (a detached pruner outliving its data)
+        print(f"Nothing pruned: there is no history database at {db_url} (deleted, or no iteration ran here).")
         return 0
+    max_seconds = DETACHED_LIFETIME_S if args.detached and args.max_seconds is None else args.max_seconds
+    keep_going = present if max_seconds is None else until(time.monotonic() + max_seconds, present)
     gateway = _gateway(args)
     history = History(db_url, server=gateway.url)
-    pruned = prune_recorded(gateway, history, args.project, args.keep, keep_going=present)
+    pruned = prune_recorded(gateway, history, args.project, args.keep, keep_going=keep_going)
     print(f"Pruned {len(pruned)} version(s): {', '.join(pruned) or 'none'}")
     return 0
 

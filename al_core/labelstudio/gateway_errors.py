@@ -6,6 +6,7 @@ without a server. ``what`` is a phrase such as ``"reading project 3"``; it lands
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -64,7 +65,12 @@ def error_detail(body: Any) -> str:
         if isinstance(body.get("validation_errors"), dict) and detail == "Validation error":
             detail = body["validation_errors"]
         return str(detail)[:500]
-    return str(body)[:500]
+    text = str(body)
+    if text.lstrip().lower().startswith(("<!doctype html", "<html")):  # Label Studio's 500 page says nothing useful
+        title = re.search(r"<title>([^<]*)</title>", text, re.IGNORECASE)
+        words = " ".join((title.group(1) if title else re.sub(r"<[^>]*>", " ", text)).split())[:100]
+        return f"an error page ({words or 'empty'}); its cause is in the server's log"
+    return text[:500]
 
 
 def label_config_errors(body: Any) -> str | None:
@@ -75,3 +81,11 @@ def label_config_errors(body: Any) -> str | None:
     if not errors:
         return None
     return "; ".join(map(str, errors)) if isinstance(errors, list) else str(errors)
+
+
+def response_body(resp: httpx.Response) -> Any:
+    """An error response's body: its JSON, else the first 500 characters of its text."""
+    try:
+        return resp.json()
+    except ValueError:
+        return resp.text[:500]

@@ -34,6 +34,11 @@ def webhook(hook: Any) -> Webhook:
     return Webhook(int(hook.id), hook.url, hook.project, tuple(hook.actions or ()))
 
 
+def webhook_row(row: dict[str, Any]) -> Webhook:
+    """A webhook as ``/api/webhooks/`` answers it, as our Webhook."""
+    return Webhook(int(row["id"]), str(row.get("url") or ""), row.get("project"), tuple(row.get("actions") or ()))
+
+
 @dataclass(frozen=True)
 class TaskImport:
     """What an import of tasks created (Label Studio's answer) and what it was sent."""
@@ -71,6 +76,33 @@ class PredictionImport:
     tasks_gone: int
 
 
+def check_created(created: int, sent: int, project_id: int) -> int:
+    """``created``, or LabelStudioError when Label Studio created fewer predictions than it was sent in one request
+    (it drops those invalid for the labeling config silently)."""
+    if created != sent:
+        raise LabelStudioError(
+            f"Label Studio created {created} of {sent} predictions in one upload to project {project_id}; "
+            "the rest were invalid for its labeling config. Check that the labels match the config."
+        )
+    return created
+
+
+def tasks_unlanded(chunk: list[dict[str, Any]], landed: int, what: str) -> list[dict[str, Any]]:
+    """What of one task import request to send again after a failure, given how many tasks the project gained
+    since it was sent: all of it when none landed, nothing when all did; LabelStudioError when only some did, or
+    when the tasks landed with annotations or predictions whose landing cannot be told (never a duplicate task)."""
+    carries = any(isinstance(t.get("data"), dict) and (t.get("annotations") or t.get("predictions")) for t in chunk)
+    if landed <= 0:
+        return chunk
+    if landed == len(chunk) and not carries:
+        return []
+    raise LabelStudioError(
+        f"Label Studio failed while {what}, after creating {landed:,} of the {len(chunk):,} tasks of one request"
+        f"{' (with their annotations or predictions)' if carries else ''}; nothing was sent again, to avoid "
+        "duplicate tasks. Check the project's tasks in Label Studio and import the missing ones again."
+    )
+
+
 def check_listed(what: str, got: int, total: int, *, more: bool) -> None:
     """Go on reading pages while ``more``; raise LabelStudioError when a listing stops short of the server's total.
 
@@ -94,6 +126,14 @@ def updated_after_filter(timestamp: str) -> str:
     """A Data Manager query: tasks created or changed after ``timestamp`` (``%Y-%m-%dT%H:%M:%S.%fZ``)."""
     item = {"filter": "filter:tasks:updated_at", "operator": "greater", "type": "Datetime", "value": timestamp}
     return json.dumps({"filters": {"conjunction": "and", "items": [item]}})
+
+
+def task_query(labeled: bool | None, updated_after: str | None) -> str | None:
+    """The Data Manager query of a task listing: by completion (``labeled`` True/False), else changed since
+    ``updated_after``, else None (every task)."""
+    if labeled is not None:
+        return completed_filter(empty=not labeled)
+    return updated_after_filter(updated_after) if updated_after else None
 
 
 def task_import(chunk: list[dict[str, Any]], answer: Any) -> TaskImport:

@@ -71,6 +71,7 @@ def test_failures_are_one_line_without_traceback(label_studio) -> None:
     assert missing.returncode == 1 and "No Label Studio configured" in missing.stderr
 
 
+@pytest.mark.timeout(1200)  # the paced pruner takes minutes on a loaded machine (bench/README.md)
 def test_iterate_prunes_old_versions_in_a_detached_process(label_studio, gateway: Gateway) -> None:
     project = create_small_sample_project(gateway, "cli prune test")
     GoldAnnotator(gateway, project.id, sample_gold().get).label(30)
@@ -87,7 +88,7 @@ def test_iterate_prunes_old_versions_in_a_detached_process(label_studio, gateway
     def pruned() -> bool:
         return any(e.detail == {"version": first, "state": "done"} for e in history.events(project.id, "prune"))
 
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 600  # the pruner deletes ~10 predictions, then pauses 1 s: 0.4-2.7 s each
     while not pruned() and time.monotonic() < deadline:
         time.sleep(0.5)
     assert pruned(), history.events(project.id, "prune")

@@ -11,6 +11,8 @@ from al_core.errors import LabelStudioError
 from al_core.labelstudio.gateway import Gateway
 from al_core.labelstudio.gateway_payloads import (
     TaskImport,
+    Webhook,
+    check_created,
     check_listed,
     completed_filter,
     listed_task,
@@ -18,8 +20,11 @@ from al_core.labelstudio.gateway_payloads import (
     project,
     task_import,
     task_meta,
+    task_query,
     task_with_annotations,
+    tasks_unlanded,
     updated_after_filter,
+    webhook_row,
 )
 from al_core.labelstudio.records import Annotation, Prediction, Project, Task
 
@@ -138,3 +143,32 @@ def test_list_tasks_follows_pages_capped_by_the_server_to_its_total(monkeypatch)
     monkeypatch.setattr(gateway, "_tasks_page", lambda *a: page_of(*a, served=rows[:180]))
     with pytest.raises(LabelStudioError, match="holds 250 tasks of project 3 but sent 180"):
         gateway.list_tasks(3)
+
+
+def test_fewer_predictions_created_than_sent_is_an_error_naming_both():
+    assert check_created(3, 3, 7) == 3
+    with pytest.raises(LabelStudioError, match="created 2 of 3 predictions in one upload to project 7"):
+        check_created(2, 3, 7)
+
+
+def test_after_a_failed_task_import_only_a_request_that_landed_nowhere_is_sent_again():
+    chunk = [{"text": "a"}, {"text": "b"}, {"data": {"text": "c"}}]
+    assert tasks_unlanded(chunk, 0, "importing") == chunk
+    assert tasks_unlanded(chunk, 3, "importing") == []
+    with pytest.raises(LabelStudioError, match="after creating 2 of the 3 tasks of one request; nothing was sent"):
+        tasks_unlanded(chunk, 2, "importing")
+    with_annotations = [{"data": {"text": "a"}, "annotations": [{"result": []}]}]
+    with pytest.raises(LabelStudioError, match=r"1 of the 1 tasks of one request \(with their annotations or pred"):
+        tasks_unlanded(with_annotations, 1, "importing")  # whether its annotation landed cannot be told
+    assert tasks_unlanded(with_annotations, 0, "importing") == with_annotations
+
+
+def test_the_task_listing_query():
+    assert task_query(None, None) is None
+    assert json.loads(task_query(True, "2026-01-01T00:00:00.000000Z"))["filters"]["items"][0]["value"] is False
+    assert json.loads(task_query(None, "2026-01-01T00:00:00.000000Z"))["filters"]["items"][0]["operator"] == "greater"
+
+
+def test_a_webhook_row():
+    row = {"id": "4", "url": "http://x/webhook", "project": 2, "actions": ["ANNOTATION_CREATED"], "headers": {}}
+    assert webhook_row(row) == Webhook(4, "http://x/webhook", 2, ("ANNOTATION_CREATED",))
