@@ -1,11 +1,10 @@
 """The only module that talks to Label Studio.
 
-Built on the official ``label-studio-sdk`` 2.x client; raw requests (through the client's own HTTP
-layer, so authentication and token refresh stay the SDK's) only for endpoints the SDK lacks or where
-it is slow: fast task listing (``include=id,data`` + Data Manager filters), the labeled-task export,
-model versions and ``/next``. Returns our own records (``al_core.labelstudio.records``), never SDK objects.
-The pure parts live beside it: ``gateway_payloads`` (request filters, response rows -> records) and
-``gateway_errors`` (HTTP and SDK failures -> our errors); only this module sends requests.
+Built on the official ``label-studio-sdk`` 2.x client; raw requests (through the client's own HTTP layer, so auth and
+token refresh stay the SDK's) only where the SDK lacks an endpoint or is slow: fast task listing (``include=id,data``
++ Data Manager filters), the labeled-task export, model versions, ``/next``. Returns our records, never SDK objects.
+The pure parts live beside it: ``gateway_payloads`` (request filters, response rows -> records) and ``gateway_errors``
+(HTTP and SDK failures -> our errors); only this module sends requests.
 
 Retries: the SDK's own retries are switched off; idempotent calls (GET, PATCH, version DELETE) are
 retried on connection errors, timeouts and 5xx with exponential backoff. Imports (POST) are not
@@ -14,7 +13,6 @@ retried blindly: a retried import could duplicate tasks.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal, TypeVar
 
@@ -28,8 +26,6 @@ from al_core.labelstudio import gateway_payloads as payloads
 from al_core.labelstudio.gateway_errors import from_status, translate
 from al_core.labelstudio.gateway_payloads import PredictionImport, TaskImport, User, Webhook
 from al_core.labelstudio.records import Prediction, Project, Task
-
-log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Progress = Callable[[int, int], None]  # (done, total)
@@ -114,7 +110,13 @@ class Gateway:
     def whoami(self) -> User:
         """Validate the key (``/health`` does not) and return the user it belongs to."""
         me = self._call("checking the API key", lambda: self._client.users.whoami(request_options=_NO_RETRY))
-        return User(id=int(me.id), email=me.email or "", username=me.username or "")
+        return payloads.user(me)
+
+    @_retrying
+    def list_users(self) -> list[User]:
+        """The server's users (``GET /api/users/``: the key's organization), to show annotators by name, not id."""
+        found = self._call("listing users", lambda: list(self._client.users.list(request_options=_NO_RETRY)))
+        return [payloads.user(u) for u in found]
 
     @_retrying
     def list_projects(self) -> list[Project]:

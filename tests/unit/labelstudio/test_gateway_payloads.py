@@ -11,6 +11,7 @@ from al_core.errors import LabelStudioError
 from al_core.labelstudio.gateway import Gateway
 from al_core.labelstudio.gateway_payloads import (
     TaskImport,
+    User,
     check_listed,
     completed_filter,
     listed_task,
@@ -20,6 +21,7 @@ from al_core.labelstudio.gateway_payloads import (
     task_meta,
     task_with_annotations,
     updated_after_filter,
+    user,
 )
 from al_core.labelstudio.records import Annotation, Prediction, Project, Task
 
@@ -138,3 +140,12 @@ def test_list_tasks_follows_pages_capped_by_the_server_to_its_total(monkeypatch)
     monkeypatch.setattr(gateway, "_tasks_page", lambda *a: page_of(*a, served=rows[:180]))
     with pytest.raises(LabelStudioError, match="holds 250 tasks of project 3 but sent 180"):
         gateway.list_tasks(3)
+
+
+def test_a_user_is_named_the_way_a_team_knows_it():
+    sdk = SimpleNamespace(id="4", email="ann@example.com", username="ann", first_name="Ann", last_name=None)
+    assert user(sdk) == User(4, "ann@example.com", "ann", "Ann", "")
+    assert user(sdk).name == "Ann <ann@example.com>"
+    assert User(4, "ann@example.com", "ann").name == "ann@example.com"
+    assert User(4, "", "ann").name == "ann" and User(4, "", "").name == "user 4"
+    assert user(SimpleNamespace(id=2)) == User(2, "", "")  # fields the server left out
