@@ -206,7 +206,7 @@ class AnnotatorReport:
     user ids), the training ``rule`` in words, and what Dawid-Skene would do instead: ``dawid_skene_changes`` of the
     ``agreement.n_tasks`` multi-annotated tasks would get another label, ``reliability`` user id -> its estimated
     accuracy. ``n_votes`` single choices were read. ``users`` maps a user id to the server's user (how the team
-    knows them); an id missing from it (a user deleted since, or users not readable: ``warnings``) is shown as is.
+    knows them); an id missing from it (users not readable: ``warnings``) is shown as "user ID".
     """
 
     project_id: int
@@ -219,9 +219,10 @@ class AnnotatorReport:
     warnings: tuple[str, ...] = ()
 
     def name(self, annotator: Any) -> str:
-        """How the team knows ``annotator`` (a user id): "First Last <email>", the email, else "user ID"."""
+        """How the team knows ``annotator`` (a user id): "First Last <email>", the email, else "user ID". Label Studio
+        keeps a deleted user's annotations with no user (measured on 1.23.2): those read as "deleted user"."""
         known = self.users.get(annotator)
-        return known.name if known else ("unknown user" if annotator is None else f"user {annotator}")
+        return known.name if known else ("deleted user" if annotator is None else f"user {annotator}")
 
     def email(self, annotator: Any) -> str | None:
         """The annotator's email, None when the server no longer knows the user."""

@@ -121,7 +121,7 @@ def test_annotators_are_named_the_way_the_team_knows_them_and_a_deleted_user_by_
     assert {pair["a_name"], pair["b_name"]} == {"Ann Lee <ann@example.com>", "bob@example.com"}
     text = "\n".join(report.lines())
     assert "Ann Lee <ann@example.com>: 3 votes" in text and "user 9: 2 votes" in text and "Fleiss' kappa" in text
-    assert "Dawid-Skene would change 1 of them" in text and report.name(None) == "unknown user"
+    assert "Dawid-Skene would change 1 of them" in text and report.name(None) == "deleted user"
 
 
 def test_annotator_names_fall_back_to_ids_with_a_warning_when_users_cannot_be_listed():
