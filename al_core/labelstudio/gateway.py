@@ -26,6 +26,7 @@ from al_core.labelstudio import gateway_payloads as payloads
 from al_core.labelstudio.gateway_errors import from_status, translate
 from al_core.labelstudio.gateway_payloads import PredictionImport, TaskImport, User, Webhook
 from al_core.labelstudio.records import Prediction, Project, Task
+from al_core.settings import normalize_api_key, normalize_url
 
 T = TypeVar("T")
 Progress = Callable[[int, int], None]  # (done, total)
@@ -53,17 +54,18 @@ class Gateway:
     """A connection to one Label Studio server with one API key.
 
     Args:
-        url: the server's base URL, e.g. ``http://127.0.0.1:8080``.
-        api_key: a legacy token or a personal access token.
+        url: the server's base URL, e.g. ``http://127.0.0.1:8080``; kept as ``settings.normalize_url`` reads it.
+        api_key: a legacy token or a personal access token (read as pasted: ``settings.normalize_api_key``).
         timeout: seconds per request (bulk calls use a longer one).
     """
 
     def __init__(self, url: str, api_key: str, *, timeout: float = 30.0) -> None:
+        url, api_key = normalize_url(url), normalize_api_key(api_key)
         if not url or not url.startswith(("http://", "https://")):
             raise ConnectionFailed(f"The Label Studio URL must start with http:// or https://. Got {url!r}.")
         if not api_key:
             raise AuthenticationFailed("No API key given. Copy it from Label Studio: Account & Settings.")
-        self.url = url.rstrip("/")
+        self.url = url
         self.timeout = timeout
         self._client = LabelStudio(base_url=self.url, api_key=api_key, timeout=timeout, max_retries=0)
 

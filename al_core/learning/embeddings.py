@@ -34,6 +34,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from al_core.errors import ConfigError
 from al_core.learning.memory import release_free_memory
+from al_core.settings import server_key
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -312,7 +313,7 @@ class Embedded:
 
 def project_scope(server_url: str, project_id: int) -> str:
     """The cache scope of one project of one Label Studio server (iterations and exports share its vectors)."""
-    return f"{server_url.rstrip('/')}|project-{project_id}"
+    return f"{server_key(server_url)}|project-{project_id}"
 
 
 def cache_path(cache_dir: Path, scope: str, encoder: str) -> Path:

@@ -1,10 +1,9 @@
 """The label_reviews table: likely label errors a person marked as reviewed (the Label issues page).
 
-Numbered 0004 and revising 0002 on its branch, because a 0003 (a ``server`` column on the history's tables) is
-being written on another branch at the same time: at the merge, set ``down_revision`` here to ``"0003"``.
+Keyed by server like every table since 0003: one database may hold several Label Studio servers' projects.
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
