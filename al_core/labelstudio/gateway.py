@@ -231,10 +231,8 @@ class Gateway:
         page_size: int = 5000,
         on_progress: Progress | None = None,
     ) -> list[Task]:
-        """List tasks fast (id and data only). ``labeled``: True/False filters on completion.
-
-        ``updated_after`` (``%Y-%m-%dT%H:%M:%S.%fZ``) returns tasks created or changed since then.
-        """
+        """List tasks fast (id and data only). ``labeled``: True/False filters on completion; ``updated_after``
+        (``%Y-%m-%dT%H:%M:%S.%fZ``) returns tasks created or changed since then."""
         query = None
         if labeled is not None:
             query = payloads.completed_filter(empty=not labeled)
