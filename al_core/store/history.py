@@ -7,7 +7,7 @@ so teammates see the same.
 One database may hold the histories of several Label Studio servers, whose project and task ids collide: a
 ``History`` belongs to one server (``History(db_url, server=gateway.url)``), and every method that takes a
 project id reads and writes that server's project only. The rows of a history written before servers were
-stored that the upgrade could not attach to a server (migration 0003: no connection was configured then) are
+stored that the upgrade could not attach to a server (migration 0005: no connection was configured then) are
 claimed by the first server that opens that project's history, unless that server has rows of it already.
 """
 

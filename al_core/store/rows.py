@@ -6,7 +6,7 @@ created and upgraded by the Alembic migrations in ``al_core/store/migrations`` (
 Every row belongs to one project of one Label Studio server: ``server`` is the server's key
 (``settings.server_key``, its normalized URL) and is part of every key, since project and task ids are only
 unique within a server. ``""`` marks a row of a history written before servers were stored and not yet
-attached to one (see migration 0003 and ``History``).
+attached to one (see migration 0005 and ``History``).
 """
 
 from __future__ import annotations

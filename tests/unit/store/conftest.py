@@ -2,7 +2,7 @@
 server (``postgres_server`` in tests/conftest.py, started once per session; each test gets a new empty database).
 
 They also open databases written by earlier versions: their upgrade attaches old rows to the server configured
-then (migration 0003), so every test here has one configured, never the developer's own.
+then (migration 0005), so every test here has one configured, never the developer's own.
 """
 
 from __future__ import annotations

@@ -203,9 +203,10 @@ def write_old_database(url: str) -> None:
     engine.dispose()
 
 
-def write_database_before_servers(url: str) -> None:
+def write_database_before_servers(url: str, revision: str = "0002") -> None:
     """A database as the version before servers were stored left it: the previous version's rows, upgraded to
-    revision 0002 (the schema that version created and wrote), and the run lock of a run that was going on."""
+    ``revision`` (0002: the schema that version created and wrote; 0004: with the label reviews table, as the
+    release before 0005 left it), and the run lock of a run that was going on."""
     from alembic import command
 
     from al_core.store import schema
@@ -214,7 +215,7 @@ def write_database_before_servers(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:
         command.stamp(schema._config(conn), schema.BASELINE)
-        command.upgrade(schema._config(conn), "0002")
+        command.upgrade(schema._config(conn), revision)
         at = datetime(2025, 3, 1, 12)
         lock = {"project_id": 1, "owner": "a run", "host": "h", "pid": 1, "acquired_at": at, "heartbeat_at": at}
         conn.execute(run_locks.insert(), [lock])

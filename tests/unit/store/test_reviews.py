@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from al_core.store import reviews
+from al_core.store import reviews, schema
 from al_core.store.history import History
 
 
@@ -31,4 +31,4 @@ def test_reviews_are_stored_per_server_and_project_and_replace_each_other(tmp_pa
     assert reviews.unmark(found, 1, 10) is False
     assert set(reviews.reviews(found, 1)) == {11}
     with create_engine(url).connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == schema.head()

@@ -1,6 +1,6 @@
 """Tests for al_core.store.schema: databases are created and upgraded by the Alembic migrations when opened.
 
-Migration 0003 (every row belongs to one Label Studio server) is tested here on a database written by the
+Migration 0005 (every row belongs to one Label Studio server) is tested here on a database written by the
 version before it: its rows go to the server configured when the upgrade runs, or, with none configured, to the
 first server that opens each project's history.
 """
@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from al_core import settings
 from al_core.errors import HistoryUnavailable
-from al_core.store import schema
+from al_core.store import reviews, schema
 from al_core.store.history import History
 from tests.unit.store.old_schema import write_database_before_servers
 
@@ -75,7 +75,7 @@ def test_an_empty_database_file_gets_every_table(url: str) -> None:
     }
 
 
-# -- migration 0003: a database written before servers were stored ------------------------------------------
+# -- migration 0005: a database written before servers were stored ------------------------------------------
 def _servers(url: str) -> dict[str, set[str]]:
     """Each table's distinct ``server`` values."""
     with create_engine(url).connect() as conn:
@@ -141,3 +141,22 @@ def test_the_upgrade_keeps_every_row_and_the_keys_include_the_server(url: str, c
         assert keys.get_pk_constraint("run_locks")["constrained_columns"] == ["server", "project_id"]
         (unique,) = keys.get_unique_constraints("iterations")
         assert unique["column_names"] == ["server", "project_id", "model_version"]
+
+
+def test_a_database_at_the_released_0004_gets_the_servers_too(url: str, configured) -> None:
+    """0004 (label reviews) was released revising 0002, before 0005: databases at 0004 must not skip 0005."""
+    write_database_before_servers(url, revision="0004")
+    with create_engine(url).begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO label_reviews (server, project_id, task_id, label, reviewed_by, reviewed_at) "
+                "VALUES (:s, 1, 3, 'card', 'ann', '2026-11-01 10:00:00')"
+            ),
+            {"s": "http://127.0.0.1:8080"},
+        )
+    configured(LS)
+    mine = History(url, server=LS)
+    assert [r.model_version for r in mine.iterations(1)] == OLD_VERSIONS and mine.eval_set(1) == (3, 7, 11)
+    assert set(reviews.reviews(mine, 1)) == {3}
+    with create_engine(url).connect() as conn:
+        assert schema.current(conn) == schema.head() == "0005"

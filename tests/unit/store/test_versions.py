@@ -91,7 +91,7 @@ def test_a_version_made_before_servers_is_found_for_the_server_its_history_belon
     (old / "model.joblib").write_bytes(b"model")
     pool = PoolPredictions(np.array([7, 8]), ("a", "b"), np.array([1]))
     np.savez_compressed(old / "pool.npz", task_ids=pool.task_ids, predicted=np.array(pool.predicted), labeled_ids=[1])
-    recorded = str(old / "model.joblib")  # its record, attached to LS by the upgrade (migration 0003)
+    recorded = str(old / "model.joblib")  # its record, attached to LS by the upgrade (migration 0005)
     mine = _record(LS, "al-0002-n40", recorded)
     assert saved_dir(LS, 3, "al-0002-n40", recorded) == old and saved_model(mine) == old / "model.joblib"
     assert load_pool_predictions(LS, 3, "al-0002-n40", recorded).as_dict() == {7: "a", 8: "b"}

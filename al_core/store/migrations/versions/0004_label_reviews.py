@@ -1,9 +1,11 @@
 """The label_reviews table: likely label errors a person marked as reviewed (the Label issues page).
 
-Keyed by server like every table since 0003: one database may hold several Label Studio servers' projects.
+Keyed by server from the start: one database may hold several Label Studio servers' projects (revision 0005
+keys the older tables the same way). Released revising 0002: a released revision's place in the chain never
+changes, or databases already at it would skip what was inserted before it.
 
 Revision ID: 0004
-Revises: 0003
+Revises: 0002
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

@@ -21,8 +21,10 @@ they go together. The key is the server's normalized URL (``settings.server_key`
 caches use it. The model artifacts of those rows stay where they were written (``artifacts/project-ID/VERSION``):
 they are read for the server the rows belong to (``store.versions.saved_dir``), nothing is moved or lost.
 
-Revision ID: 0003
-Revises: 0002
+Numbered 0005, after 0004 (the label reviews, released first): databases already at 0004 get it too.
+
+Revision ID: 0005
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ from alembic import op
 from al_core.errors import ALError
 from al_core.settings import default_connection, server_key
 
-revision = "0003"
-down_revision = "0002"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
