@@ -121,6 +121,7 @@ def _parser() -> argparse.ArgumentParser:
     li.add_argument("--project", type=int, required=True)
     li.add_argument("--top", type=int, default=20, help="show the N most likely errors (default 20; 0 = all)")
     li.add_argument("--json", action="store_true", help="print one JSON object")
+    li.add_argument("--agreement", action="store_true", help="also: agreement between annotators, by name")
 
     wh = sub.add_parser("serve-webhooks", help="receive Label Studio webhooks and iterate automatically")
     _connection_args(wh)
@@ -280,10 +281,13 @@ def _label_issues(args: argparse.Namespace) -> int:
         if not args.json and fraction == 0.0:
             print(f"  {step:<14} {message}", file=sys.stderr, flush=True)
 
-    found = quality.find_label_issues(*_clients(args), args.project, on_progress=progress)
+    gateway, history = _clients(args)
+    found = quality.find_label_issues(gateway, history, args.project, on_progress=progress)
     shown = found.top(args.top or None)
+    report = quality.annotator_agreement(gateway, args.project) if args.agreement else None
     if args.json:
-        print(json.dumps({**shown.to_json(), "n_issues": len(found.issues)}))
+        agreed = {"agreement": report.to_json()} if report else {}
+        print(json.dumps({**shown.to_json(), "n_issues": len(found.issues), **agreed}))
         return 0
     print(
         f"Project {found.project_id}: {len(found.issues):,} likely label error(s) among {found.n_ranked:,} ranked "
@@ -299,6 +303,8 @@ def _label_issues(args: argparse.Namespace) -> int:
         )
     if len(shown.issues) < len(found.issues):
         print(f"  ... {len(found.issues) - len(shown.issues):,} more (--top 0 shows all).")
+    for line in report.lines() if report else []:
+        print(line)
     return 0
 
 

@@ -1,11 +1,10 @@
 """The only module that talks to Label Studio.
 
-Built on the official ``label-studio-sdk`` 2.x client; raw requests (through the client's own HTTP
-layer, so authentication and token refresh stay the SDK's) only for endpoints the SDK lacks or where
-it is slow: fast task listing (``include=id,data`` + Data Manager filters), the labeled-task export,
-model versions and ``/next``. Returns our own records (``al_core.labelstudio.records``), never SDK objects.
-The pure parts live beside it: ``gateway_payloads`` (request filters, response rows -> records) and
-``gateway_errors`` (HTTP and SDK failures -> our errors); only this module sends requests.
+Built on the official ``label-studio-sdk`` 2.x client; raw requests (through the client's own HTTP layer, so auth and
+token refresh stay the SDK's) only where the SDK lacks an endpoint or is slow: fast task listing (``include=id,data``
++ Data Manager filters), the labeled-task export, model versions, ``/next``. Returns our records, never SDK objects.
+The pure parts live beside it: ``gateway_payloads`` (request filters, response rows -> records) and ``gateway_errors``
+(HTTP and SDK failures -> our errors); only this module sends requests.
 
 Retries (``gateway_retry``): the SDK's own are switched off; idempotent calls are retried on connection
 errors, timeouts and 5xx (SQLite's "database is locked"); a write that creates things is sent again only
@@ -14,7 +13,6 @@ after checking what of it landed, and only the rest (never a duplicate predictio
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal, TypeVar
@@ -30,8 +28,6 @@ from al_core.labelstudio.gateway_payloads import PredictionImport, TaskImport, U
 from al_core.labelstudio.gateway_retry import create_once, prediction_key, retrying, send_predictions_checked, send_rest
 from al_core.labelstudio.records import Prediction, Project, Task
 from al_core.settings import normalize_api_key, normalize_url
-
-log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Progress = Callable[[int, int], None]  # (done, total)
@@ -103,7 +99,13 @@ class Gateway:
     def whoami(self) -> User:
         """Validate the key (``/health`` does not) and return the user it belongs to."""
         me = self._call("checking the API key", lambda: self._client.users.whoami(request_options=_NO_RETRY))
-        return User(id=int(me.id), email=me.email or "", username=me.username or "")
+        return payloads.user(me)
+
+    @retrying
+    def list_users(self) -> list[User]:
+        """The server's users (``GET /api/users/``: the key's organization), to show annotators by name, not id."""
+        found = self._call("listing users", lambda: list(self._client.users.list(request_options=_NO_RETRY)))
+        return [payloads.user(u) for u in found]
 
     @retrying
     def list_projects(self) -> list[Project]:
@@ -232,10 +234,8 @@ class Gateway:
         page_size: int = 5000,
         on_progress: Progress | None = None,
     ) -> list[Task]:
-        """List tasks fast (id and data only). ``labeled``: True/False filters on completion.
-
-        ``updated_after`` (``%Y-%m-%dT%H:%M:%S.%fZ``) returns tasks created or changed since then.
-        """
+        """List tasks fast (id and data only). ``labeled``: True/False filters on completion; ``updated_after``
+        (``%Y-%m-%dT%H:%M:%S.%fZ``) returns tasks created or changed since then."""
         query = payloads.task_query(labeled, updated_after)
         tasks: list[Task] = []
         page, total = 1, 0

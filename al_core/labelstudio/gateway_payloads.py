@@ -16,9 +16,27 @@ from al_core.labelstudio.records import Annotation, Prediction, Project, Task
 
 @dataclass(frozen=True)
 class User:
+    """A Label Studio user: its ``id`` (what annotations record as ``completed_by``) and how people know it."""
+
     id: int
     email: str
     username: str
+    first_name: str = ""
+    last_name: str = ""
+
+    @property
+    def name(self) -> str:
+        """How a team knows this user: "First Last <email>", else the email, else the username, else "user ID"."""
+        full = f"{self.first_name} {self.last_name}".strip()
+        if full and self.email:
+            return f"{full} <{self.email}>"
+        return full or self.email or self.username or f"user {self.id}"
+
+
+def user(u: Any) -> User:
+    """The SDK's user object (``users.whoami``, ``users.list``) as our User; missing fields read as ""."""
+    text = {k: str(getattr(u, k, None) or "") for k in ("email", "username", "first_name", "last_name")}
+    return User(id=int(u.id), **text)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from al_core.errors import LabelStudioError
 from al_core.labelstudio.gateway import Gateway
 from al_core.labelstudio.gateway_payloads import (
     TaskImport,
+    User,
     Webhook,
     check_created,
     check_listed,
@@ -24,6 +25,7 @@ from al_core.labelstudio.gateway_payloads import (
     task_with_annotations,
     tasks_unlanded,
     updated_after_filter,
+    user,
     webhook_row,
 )
 from al_core.labelstudio.records import Annotation, Prediction, Project, Task
@@ -172,3 +174,12 @@ def test_the_task_listing_query():
 def test_a_webhook_row():
     row = {"id": "4", "url": "http://x/webhook", "project": 2, "actions": ["ANNOTATION_CREATED"], "headers": {}}
     assert webhook_row(row) == Webhook(4, "http://x/webhook", 2, ("ANNOTATION_CREATED",))
+
+
+def test_a_user_is_named_the_way_a_team_knows_it():
+    sdk = SimpleNamespace(id="4", email="ann@example.com", username="ann", first_name="Ann", last_name=None)
+    assert user(sdk) == User(4, "ann@example.com", "ann", "Ann", "")
+    assert user(sdk).name == "Ann <ann@example.com>"
+    assert User(4, "ann@example.com", "ann").name == "ann@example.com"
+    assert User(4, "", "ann").name == "ann" and User(4, "", "").name == "user 4"
+    assert user(SimpleNamespace(id=2)) == User(2, "", "")  # fields the server left out
