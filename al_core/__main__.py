@@ -21,6 +21,7 @@ from al_core.context import default_of
 from al_core.errors import ALError, ConfigError
 from al_core.iteration import IterationSettings, run_iteration
 from al_core.labelstudio.gateway import Gateway
+from al_core.learning import devices
 from al_core.learning.models import MODELS
 from al_core.learning.strategies import STRATEGIES
 from al_core.pruning import history_present, prune_after_run, prune_recorded
@@ -70,6 +71,11 @@ def _parser() -> argparse.ArgumentParser:
         help="evaluation-set size (fixed at the first iteration)",
     )
     it.add_argument("--keep-versions", type=int, default=default_of("keep_versions"))
+    it.add_argument(
+        "--dask-scheduler",
+        default=default_of("dask_scheduler"),
+        help="embed and score on this Dask cluster (tcp://HOST:PORT; default: $AL_DASK_SCHEDULER, else this process)",
+    )
     it.add_argument("--no-prune", action="store_true", help="do not prune old versions in the background")
     it.add_argument(
         "--force", action="store_true", help="run even when no label changed since the last version (a re-run)"
@@ -131,8 +137,10 @@ def _iterate(args: argparse.Namespace) -> int:
         diversity=args.diversity,
         eval_size=args.eval_size,
         keep_versions=args.keep_versions,
+        dask_scheduler=args.dask_scheduler,
         trigger="cli",
     )
+    devices.requested_device()  # a bad AL_DEVICE is refused now, in one line, before anything runs
 
     def progress(step: str, fraction: float, message: str) -> None:
         if not args.json and fraction == 0.0:

@@ -8,6 +8,7 @@ import streamlit as st
 from al_core import settings
 from al_core.automation import registration as automation
 from al_core.automation.receiver import MAX_WAIT_SECONDS, QUIET_SECONDS
+from al_core.compute.engine import check_scheduler
 from al_core.context import default_of
 from al_core.errors import ALError
 from al_core.learning import models, strategies
@@ -16,6 +17,7 @@ from ui.common import need_connection, need_project
 
 W_EVERY, W_MODEL, W_STRATEGY, W_TOP = "w_auto_every", "w_auto_model", "w_auto_strategy", "w_auto_top"
 W_SAVE, W_REGISTER, W_REMOVE = "w_auto_save", "w_auto_register", "w_auto_remove"
+W_DASK = "w_auto_dask_scheduler"
 
 
 def _seconds(value: float) -> str:
@@ -74,13 +76,24 @@ with left:
             int(current.settings.get("upload_top", default_of("upload_top"))),
             key=W_TOP,
         )
+        dask_scheduler = st.text_input(
+            "Dask scheduler (optional)",
+            str(current.settings.get("dask_scheduler") or ""),
+            placeholder="tcp://HOST:PORT (empty: AL_DASK_SCHEDULER or the receiver's machine)",
+            key=W_DASK,
+        )
         if st.form_submit_button("Save", key=W_SAVE):
             try:
                 automation.save_settings(
                     history,
                     project.id,
                     every=int(every),
-                    settings={"model": model, "strategy": strategy, "upload_top": int(top)},
+                    settings={
+                        "model": model,
+                        "strategy": strategy,
+                        "upload_top": int(top),
+                        "dask_scheduler": check_scheduler(dask_scheduler),
+                    },
                 )
                 st.success("Saved: the receiver uses these settings from the next trigger on.")
             except ALError as err:

@@ -7,9 +7,8 @@ model versions and ``/next``. Returns our own records (``al_core.labelstudio.rec
 The pure parts live beside it: ``gateway_payloads`` (request filters, response rows -> records) and
 ``gateway_errors`` (HTTP and SDK failures -> our errors); only this module sends requests.
 
-Retries: the SDK's own retries are switched off; idempotent calls (GET, PATCH, version DELETE) are
-retried on connection errors, timeouts and 5xx with exponential backoff. Imports (POST) are not
-retried blindly: a retried import could duplicate tasks.
+Retries: the SDK's own retries are off; idempotent calls (GET, PATCH, version DELETE) are retried on connection
+errors, timeouts and 5xx with exponential backoff; imports (POST) are not (a retry could duplicate tasks).
 """
 
 from __future__ import annotations
@@ -70,6 +69,7 @@ class Gateway:
         self.url = url.rstrip("/")
         self.timeout = timeout
         self._client = LabelStudio(base_url=self.url, api_key=api_key, timeout=timeout, max_retries=0)
+        self._import_mode: payloads.ImportMode | None = None  # asked on the first upload (prediction_import_mode)
 
     def __repr__(self) -> str:
         return f"Gateway(url={self.url!r})"
@@ -149,9 +149,8 @@ class Gateway:
 
     def validate_label_config(self, label_config: str) -> None:
         """Ask Label Studio to validate a config without creating anything; raise LabelConfigError."""
-        self._raw(
-            "POST", "api/projects/validate/", "validating the labeling config", body={"label_config": label_config}
-        )
+        body = {"label_config": label_config}
+        self._raw("POST", "api/projects/validate/", "validating the labeling config", body=body)
 
     @_retrying
     def set_sampling(self, project_id: int, sampling: Sampling = UNCERTAINTY_SAMPLING) -> None:
@@ -292,23 +291,20 @@ class Gateway:
         project_id: int,
         predictions: Sequence[dict[str, Any]],
         *,
-        chunk_size: int = 10_000,
+        chunk_size: int | None = None,
         on_progress: Progress | None = None,
     ) -> PredictionImport:
-        """Bulk-import predictions in chunks and check that every one was created.
-
-        Few, large requests: with its default flags Label Studio 1.23 updates the counters of EVERY task of the
-        project on each import request (measured on 20,000 tasks: 1,300 predictions in one request 8.6 s, in seven
-        39.5 s). It refuses a whole request naming a task that no longer exists: the predictions of tasks deleted
-        since they were read are left out, counted, and the rest sent again. Raises LabelStudioError when Label
-        Studio created fewer than it was sent (it drops invalid predictions silently), naming the counts.
-        """
+        """Bulk-import predictions in chunks (default: ``PREDICTION_CHUNK`` of the server's ``prediction_import_mode``),
+        checking that every one was created. A request naming a deleted task is refused: the predictions of tasks
+        deleted since they were read are left out, counted, and the rest sent again. Raises LabelStudioError when
+        Label Studio created fewer than it was sent (it drops invalid predictions silently), naming the counts."""
         created, gone, total = 0, 0, len(predictions)
-        for start in range(0, total, chunk_size):
-            chunk = list(predictions[start : start + chunk_size])
+        size = chunk_size or payloads.PREDICTION_CHUNK[self.prediction_import_mode(project_id) if total else "unknown"]
+        for start in range(0, total, size):
+            chunk = list(predictions[start : start + size])
             what = f"uploading predictions to project {project_id} ({created:,} of {total:,} done)"
             chunk, result = self._send_predictions(project_id, chunk, what)
-            gone += len(predictions[start : start + chunk_size]) - len(chunk)
+            gone += len(predictions[start : start + size]) - len(chunk)
             got = int((result or {}).get("created", 0))
             if got != len(chunk):
                 raise LabelStudioError(
@@ -320,14 +316,24 @@ class Gateway:
                 on_progress(created + gone, total)
         return PredictionImport(created, gone)
 
+    def prediction_import_mode(self, project_id: int) -> payloads.ImportMode:
+        """How this server imports predictions (``gateway_payloads.import_mode``), asked once per gateway."""
+        if self._import_mode is None:
+            what = f"checking how project {project_id} imports predictions"
+            try:
+                self._raw("POST", f"api/projects/{project_id}/import/predictions", what, body=[payloads.IMPORT_PROBE])
+                self._import_mode = "unknown"
+            except LabelStudioError as err:  # the refusal expected (or a failure the upload itself will report)
+                self._import_mode = payloads.import_mode(str(err))
+        return self._import_mode
+
     def _send_predictions(self, project_id: int, chunk: list[dict[str, Any]], what: str) -> tuple[list, Any]:
-        """(the predictions sent, Label Studio's answer); those of deleted tasks left out when it refuses them (a
-        refused request creates nothing: it is validated whole before anything is written)."""
+        """(the predictions sent, Label Studio's answer); those of deleted tasks left out when it refuses them."""
         path = f"api/projects/{project_id}/import/predictions"
         try:
             return chunk, self._raw("POST", path, what, body=chunk, timeout=600)
         except LabelStudioError as err:
-            if "not found in project" not in str(err):
+            if not payloads.task_gone(str(err)):
                 raise
             existing = {t.id for t in self.list_tasks(project_id, include="id")}
             kept = [p for p in chunk if p.get("task") in existing]
@@ -357,13 +363,8 @@ class Gateway:
     def delete_model_version(self, project_id: int, version: str) -> None:
         """Delete all predictions of a version (slow in Label Studio: ~63 ms per prediction)."""
         what = f"deleting the predictions of model version {version!r} in project {project_id}"
-        self._raw(
-            "DELETE",
-            f"api/projects/{project_id}/model-versions/",
-            what,
-            body={"model_version": version},
-            timeout=3600,
-        )
+        path = f"api/projects/{project_id}/model-versions/"
+        self._raw("DELETE", path, what, body={"model_version": version}, timeout=3600)
 
     # -- webhooks ----------------------------------------------------------------------------------
     def list_webhooks(self, project_id: int | None = None) -> list[Webhook]:
