@@ -1,9 +1,12 @@
-"""Headless use: ``python -m al_core iterate | status | export-predictions | label-issues | prune | rollback |
-serve-webhooks``.
+"""Headless use: ``python -m al_core iterate | status | automation | export-predictions | label-issues | prune |
+rollback | serve-webhooks``.
 
-Stable interface (scripts depend on it): flags and the JSON keys of ``iterate --json``, ``status --json`` and
-``label-issues --json``. ``LABEL_STUDIO_URL`` / ``LABEL_STUDIO_API_KEY`` work in place of the flags and
-``AL_DB_URL`` selects the history database. A failure exits non-zero with a one-line message.
+Stable interface (scripts depend on it): flags and the JSON keys of ``iterate --json``, ``status --json``,
+``automation --json`` and ``label-issues --json`` (keys are only ever added). ``LABEL_STUDIO_URL`` /
+``LABEL_STUDIO_API_KEY`` work in place of the flags and ``AL_DB_URL`` selects the history database; what is kept
+there belongs to the Label Studio server connected to. Every setting of the dashboard's Active learning page is an
+``iterate`` flag and can be stored for the webhook receiver with ``automation``. A failure exits non-zero with a
+one-line message.
 """
 
 from __future__ import annotations
@@ -12,10 +15,10 @@ import argparse
 import json
 import os
 import sys
-from typing import Any
 
 from al_core import export
 from al_core import settings as app_settings
+from al_core.automation import registration
 from al_core.automation.registration import DEFAULT_EVERY
 from al_core.context import default_of
 from al_core.errors import ALError, ConfigError
@@ -25,18 +28,51 @@ from al_core.learning import devices
 from al_core.learning.models import MODELS
 from al_core.learning.strategies import STRATEGIES
 from al_core.pruning import history_present, prune_after_run, prune_recorded
-from al_core.reports import version_summary
-from al_core.reports.activity import activity
-from al_core.store.history import History, LockHolder
-from al_core.store.records import BIASED_SAMPLE_NOTE, IterationRecord, StoredMetrics
-from al_core.store.rows import utcnow
+from al_core.reports.status import controls, status_lines, status_payload
+from al_core.store.history import History
 from al_core.store.versions import rollback
 from al_core.validation import check_int
+
+SETTINGS_FLAGS = (
+    "model",
+    "strategy",
+    "upload_top",
+    "diversity",
+    "eval_size",
+    "keep_versions",
+    "control",
+    "dask_scheduler",
+)
 
 
 def _connection_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--url", help="Label Studio URL (default: $LABEL_STUDIO_URL or the local server)")
     p.add_argument("--api-key", help="API key (default: $LABEL_STUDIO_API_KEY or the local server's)")
+
+
+def _settings_args(p: argparse.ArgumentParser, *, defaults: bool) -> None:
+    """Every setting of the Active learning page as a flag (``SETTINGS_FLAGS``): ``iterate``'s with their
+    defaults, ``automation``'s without (a flag not given keeps what is stored)."""
+    default = default_of if defaults else lambda _name: None
+    p.add_argument("--strategy", default=default("strategy"), choices=STRATEGIES)
+    p.add_argument(
+        "--model",
+        choices=sorted(MODELS),
+        help="default: $AL_MODEL, else minilm-logreg with the embedding extra installed, else tfidf-logreg",
+    )
+    top_help = "predictions for the K most wanted tasks; 0 = all"
+    p.add_argument("--upload-top", type=int, default=default("upload_top"), help=top_help)
+    diversity_help = "diversity-aware batch order (k-means round robin; the default)"
+    p.add_argument(
+        "--diversity", action=argparse.BooleanOptionalAction, default=default("diversity"), help=diversity_help
+    )
+    eval_help = "evaluation-set size (fixed at the first iteration)"
+    p.add_argument("--eval-size", type=int, default=default("eval_size"), help=eval_help)
+    p.add_argument("--keep-versions", type=int, default=default("keep_versions"))
+    control_help = "the <Choices> the model learns when the labeling config has several (status names them)"
+    p.add_argument("--control", default=default("control"), help=control_help)
+    dask_help = "embed and score on this Dask cluster (tcp://HOST:PORT; default: $AL_DASK_SCHEDULER, else this process)"
+    p.add_argument("--dask-scheduler", default=default("dask_scheduler"), help=dask_help)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -46,36 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     it = sub.add_parser("iterate", help="run one active-learning iteration")
     _connection_args(it)
     it.add_argument("--project", type=int, required=True)
-    it.add_argument("--strategy", default=default_of("strategy"), choices=STRATEGIES)
-    it.add_argument(
-        "--model",
-        choices=sorted(MODELS),
-        help="default: $AL_MODEL, else minilm-logreg with the embedding extra installed, else tfidf-logreg",
-    )
-    it.add_argument(
-        "--upload-top",
-        type=int,
-        default=default_of("upload_top"),
-        help="predictions for the K most wanted tasks; 0 = all",
-    )
-    it.add_argument(
-        "--diversity",
-        action=argparse.BooleanOptionalAction,
-        default=default_of("diversity"),
-        help="diversity-aware batch order (k-means round robin; the default)",
-    )
-    it.add_argument(
-        "--eval-size",
-        type=int,
-        default=default_of("eval_size"),
-        help="evaluation-set size (fixed at the first iteration)",
-    )
-    it.add_argument("--keep-versions", type=int, default=default_of("keep_versions"))
-    it.add_argument(
-        "--dask-scheduler",
-        default=default_of("dask_scheduler"),
-        help="embed and score on this Dask cluster (tcp://HOST:PORT; default: $AL_DASK_SCHEDULER, else this process)",
-    )
+    _settings_args(it, defaults=True)
     it.add_argument("--no-prune", action="store_true", help="do not prune old versions in the background")
     it.add_argument(
         "--force", action="store_true", help="run even when no label changed since the last version (a re-run)"
@@ -86,6 +93,17 @@ def _parser() -> argparse.ArgumentParser:
     _connection_args(st)
     st.add_argument("--project", type=int, required=True)
     st.add_argument("--json", action="store_true")
+
+    au = sub.add_parser(
+        "automation", help="show or store the settings of the project's automatic iterations (webhook receiver)"
+    )
+    _connection_args(au)
+    au.add_argument("--project", type=int, required=True)
+    au.add_argument("--every", type=int, help="iterate after this many new annotations")
+    _settings_args(au, defaults=False)
+    au.add_argument("--register", action="store_true", help="register the receiver's webhook on the project")
+    au.add_argument("--unregister", action="store_true", help="remove the receiver's webhook from the project")
+    au.add_argument("--json", action="store_true")
 
     pr = sub.add_parser("prune", help="delete old versions' predictions (slow; normally run in the background)")
     _connection_args(pr)
@@ -127,8 +145,14 @@ def _gateway(args: argparse.Namespace) -> Gateway:
     return Gateway(conn.url, conn.api_key)
 
 
+def _clients(args: argparse.Namespace) -> tuple[Gateway, History]:
+    """The Label Studio connected to and its history (project ids belong to one server)."""
+    gateway = _gateway(args)
+    return gateway, History(app_settings.db_url(), server=gateway.url)
+
+
 def _iterate(args: argparse.Namespace) -> int:
-    gateway, history = _gateway(args), History(app_settings.db_url())
+    gateway, history = _clients(args)
     chosen = {"model": args.model} if args.model else {}  # else the settings' default (AL_MODEL, extras)
     settings = IterationSettings(
         **chosen,
@@ -137,6 +161,7 @@ def _iterate(args: argparse.Namespace) -> int:
         diversity=args.diversity,
         eval_size=args.eval_size,
         keep_versions=args.keep_versions,
+        control=args.control or None,
         dask_scheduler=args.dask_scheduler,
         trigger="cli",
     )
@@ -180,112 +205,10 @@ def _iterate(args: argparse.Namespace) -> int:
     return 0
 
 
-def iteration_payload(it: IterationRecord, vs_previous: str | None = None) -> dict[str, Any]:
-    """One iteration in ``status --json``: ``n_labeled`` is null while a running iteration has not read its
-    labels; ``metrics`` is ``{}`` for a running, failed or cold-start one (``accuracy_ci`` is ``[low, high]``, the
-    95% interval; the per-task ``eval_outcomes`` are left out); ``step`` is the running step; ``vs_previous`` is
-    McNemar's paired test against the previous measured version (``better (p = 0.01, 40 tasks)``), or null."""
-    metrics = {k: v for k, v in it.metrics.to_json().items() if k != "eval_outcomes"}
-    return {
-        "model_version": it.model_version,
-        "status": it.status,
-        "n_labeled": it.n_labeled,
-        "metrics": metrics,
-        "vs_previous": vs_previous,
-        "error": it.error,
-        "trigger": it.trigger,
-        "started_at": it.started_at.isoformat() + "Z",
-        "finished_at": it.finished_at.isoformat() + "Z" if it.finished_at else None,
-        "step": it.step,
-        "state": it.state_text(),
-    }
-
-
-def lock_payload(holder: LockHolder | None) -> dict[str, Any] | None:
-    """``run_lock`` in ``status --json``: who holds the project's run lock (null when no run holds it)."""
-    if holder is None:
-        return None
-    return {
-        "owner": holder.owner,
-        "host": holder.host,
-        "pid": holder.pid,
-        "since": holder.acquired_at.isoformat() + "Z",
-        "heartbeat_at": holder.heartbeat_at.isoformat() + "Z",
-    }
-
-
-def status_payload(gateway: Gateway, history: History, project_id: int) -> dict[str, Any]:
-    """What ``status --json`` prints. ``activity`` has one sentence per running iteration (who runs it since
-    when, which step) and for the last one when it failed (its error); ``run_lock`` is the lock's holder."""
-    project = gateway.get_project(project_id)
-    records = history.iterations(project_id)
-    holder = history.lock_holder(project_id)
-    versus = version_summary.versus_previous(records)
-    iterations = [iteration_payload(it, versus.get(it.model_version)) for it in records]
-    auto = history.automation(project_id)
-    triggers = history.events(project_id, "trigger", limit=1)
-    automation = {
-        "every": auto.every if auto else None,
-        "counted_since_last_version": auto.counted if auto else 0,
-        "settings": auto.settings if auto else {},
-        "last_trigger": {"at": triggers[0].at.isoformat() + "Z", **triggers[0].detail} if triggers else None,
-    }
-    return {
-        "project": project_id,
-        "title": project.title,
-        "model_version": project.model_version or None,
-        "sampling": project.sampling,
-        "tasks": project.task_number,
-        "labeled": project.num_tasks_with_annotations,
-        "eval_set": len(history.eval_set(project_id)),
-        "automation": automation,
-        "iterations": iterations,
-        "run_lock": lock_payload(holder),
-        "activity": [
-            {"model_version": a.model_version, "kind": a.kind, "text": a.text}
-            for a in activity(records, holder, utcnow())
-        ],
-    }
-
-
 def _status(args: argparse.Namespace) -> int:
-    payload = status_payload(_gateway(args), History(app_settings.db_url()), args.project)
-    if args.json:
-        print(json.dumps(payload))
-        return 0
-    print(
-        f"Project {payload['project']} ({payload['title']}): {payload['tasks']} tasks, {payload['labeled']} labeled, "
-        f"evaluation set {payload['eval_set']}, model_version={payload['model_version']}, sampling={payload['sampling']}"
-    )
-    a = payload["automation"]
-    print(
-        f"Automation: every={a['every']} counted_since_last_version={a['counted_since_last_version']} "
-        f"last_trigger={a['last_trigger']}"
-    )
-    for item in payload["activity"]:
-        print(f"{item['kind'].capitalize()}: {item['text']}")
-    for it in payload["iterations"]:
-        labeled = "-" if it["n_labeled"] is None else it["n_labeled"]
-        note = it["state"] if it["status"] == "running" else it["error"] or ""
-        versus = f" vs previous: {it['vs_previous']}" if it.get("vs_previous") else ""
-        print(
-            f"  {it['model_version']:<22} {it['status']:<10} labeled={labeled:<6} {_accuracy_text(it)}{versus} {note}"
-        )
-    measured = [it for it in payload["iterations"] if it["status"] == "succeeded" and "accuracy" in it["metrics"]]
-    if measured:
-        latest = StoredMetrics.from_json(measured[-1]["metrics"])
-        print(f"Latest measured version {measured[-1]['model_version']}: {version_summary.accuracy_caption(latest)}")
+    payload = status_payload(*_clients(args), args.project)
+    print(json.dumps(payload) if args.json else "\n".join(status_lines(payload)))
     return 0
-
-
-def _accuracy_text(it: dict[str, Any]) -> str:
-    """``accuracy=0.742 [0.598, 0.858] n_eval=40``: the accuracy, its 95% interval and the evaluation labels."""
-    acc, ci, n_eval = it["metrics"].get("accuracy"), it["metrics"].get("accuracy_ci"), it["metrics"].get("n_eval")
-    if not isinstance(acc, float):
-        return "accuracy=-"
-    interval = f" [{ci[0]:.3f}, {ci[1]:.3f}]" if isinstance(ci, list) and len(ci) == 2 else ""
-    biased = f" ({BIASED_SAMPLE_NOTE})" if it["metrics"].get("eval_sample") != "random" else ""
-    return f"accuracy={acc:.3f}{interval} n_eval={n_eval}{biased}"
 
 
 def _prune(args: argparse.Namespace) -> int:
@@ -294,14 +217,41 @@ def _prune(args: argparse.Namespace) -> int:
     if not present():  # never recreate a deleted data folder (a detached pruner outliving its data)
         print(f"Nothing pruned: the history database's folder is gone ({db_url}).")
         return 0
-    pruned = prune_recorded(_gateway(args), History(db_url), args.project, args.keep, keep_going=present)
+    gateway = _gateway(args)
+    history = History(db_url, server=gateway.url)
+    pruned = prune_recorded(gateway, history, args.project, args.keep, keep_going=present)
     print(f"Pruned {len(pruned)} version(s): {', '.join(pruned) or 'none'}")
     return 0
 
 
 def _rollback(args: argparse.Namespace) -> int:
-    rollback(_gateway(args), History(app_settings.db_url()), args.project, args.version, who="CLI")
+    rollback(*_clients(args), args.project, args.version, who="CLI")
     print(f"Project {args.project} now serves model version {args.version}.")
+    return 0
+
+
+def _automation(args: argparse.Namespace) -> int:
+    """Store the settings given (the others stay as stored), register or remove the webhook, print the state."""
+    gateway, history = _clients(args)
+    project = gateway.get_project(args.project)
+    chosen = {name: getattr(args, name) for name in SETTINGS_FLAGS if getattr(args, name) is not None}
+    if args.every is not None or chosen:
+        registration.update_settings(history, project, every=args.every, chosen=chosen)
+    receiver = app_settings.webhook_url()
+    if args.register:
+        registration.register(gateway, project.id, receiver, app_settings.webhook_secret() or "")
+    if args.unregister:
+        registration.remove(gateway, project.id, receiver)
+    now = registration.state(gateway, history, project.id, receiver)
+    out = {"project": project.id, "server": history.server, "every": now.every, "settings": now.settings}
+    out.update(counted_since_last_version=now.counted, receiver=receiver, webhook_registered=bool(now.webhooks))
+    out.update(controls=list(controls(project.label_config)))
+    if args.json:
+        print(json.dumps(out))
+        return 0
+    shown = " ".join(f"{k}={v}" for k, v in now.settings.items()) or "(the defaults)"
+    print(f"Project {project.id}: an automatic iteration every {now.every} new annotations with {shown}")
+    print(f"Webhook to {receiver}: {'registered' if now.webhooks else 'not registered (--register)'}")
     return 0
 
 
@@ -312,14 +262,12 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    gateway = _gateway(args)
+    gateway, history = _clients(args)
 
     def progress(done: int, total: int) -> None:
         print(f"  predicted {done:,} of {total:,} tasks", file=sys.stderr, flush=True)
 
-    result = export.export_predictions(
-        gateway, History(app_settings.db_url()), args.project, args.version, on_progress=progress
-    )
+    result = export.export_predictions(gateway, history, args.project, args.version, on_progress=progress)
     path = export.write(result, args.out)
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -337,9 +285,7 @@ def _label_issues(args: argparse.Namespace) -> int:
         if not args.json and fraction == 0.0:
             print(f"  {step:<14} {message}", file=sys.stderr, flush=True)
 
-    found = quality.find_label_issues(
-        _gateway(args), History(app_settings.db_url()), args.project, on_progress=progress
-    )
+    found = quality.find_label_issues(*_clients(args), args.project, on_progress=progress)
     shown = found.top(args.top or None)
     if args.json:
         print(json.dumps({**shown.to_json(), "n_issues": len(found.issues)}))
@@ -366,6 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {
         "iterate": _iterate,
         "status": _status,
+        "automation": _automation,
         "prune": _prune,
         "rollback": _rollback,
         "export-predictions": _export,

@@ -28,6 +28,14 @@ class Earlier:
     records: tuple[IterationRecord, ...] = ()
 
     @property
+    def artifact_paths(self) -> tuple[str | None, ...]:
+        """Per version, where its record says its model was saved (finds versions made before artifacts were
+        kept per server: ``versions.saved_dir``); None when not known."""
+        if not self.records:
+            return (None,) * len(self.versions)
+        return tuple(r.artifact_path for r in self.records)
+
+    @property
     def fingerprints(self) -> tuple[str | None, ...]:
         """Per version, the digest of the labels it learned from (None: not known, recorded before it was)."""
         if not self.records:
@@ -45,15 +53,16 @@ def read_earlier(history: History, project_id: int) -> Earlier:
     )
 
 
-def before(project_id: int, earlier: Earlier, fingerprint: str | None = None) -> Before:
-    """What scoring compares with: the latest earlier version that scored a pool (cold starts did not) and
-    learned from other labels than ``fingerprint`` (a re-run on the same labels is compared with what came
-    before them, so its kappa measures what the labels changed, not a model with itself)."""
+def before(server: str, project_id: int, earlier: Earlier, fingerprint: str | None = None) -> Before:
+    """What scoring compares with: the latest earlier version of ``server``'s project that scored a pool (cold
+    starts did not) and learned from other labels than ``fingerprint`` (a re-run on the same labels is compared
+    with what came before them, so its kappa measures what the labels changed, not a model with itself)."""
     kappas = stopping_kappas(earlier, fingerprint)
-    for version, seen in zip(reversed(earlier.versions), reversed(earlier.fingerprints), strict=True):
+    known = zip(earlier.versions, earlier.fingerprints, earlier.artifact_paths, strict=True)
+    for version, seen, artifact_path in reversed(list(known)):
         if fingerprint is not None and seen == fingerprint:
             continue
-        pool = versions.load_pool_predictions(project_id, version)
+        pool = versions.load_pool_predictions(server, project_id, version, artifact_path)
         if pool is not None:
             return Before(pool.as_dict(), frozenset(pool.labeled_ids.tolist()), kappas)
     return Before(kappas=kappas)

@@ -80,7 +80,9 @@ def export_predictions(
     Raises:
         NotFound: the project has no current model version, or ``version`` has no saved model here.
         LabelStudioError: Label Studio could not be read.
+        ConfigError: ``history`` belongs to another server than ``gateway``.
     """
+    history.check_server(gateway.url)
     project = gateway.get_project(project_id)
     version = version or project.model_version
     if not version:
@@ -109,13 +111,10 @@ def export_predictions(
 
 
 def _load_version(history: History, project_id: int, version: str) -> models.FittedModel:
-    path = versions.model_path(project_id, version)
-    if history.get_iteration(project_id, version) is None or not path.is_file():
-        kept = [
-            it.model_version
-            for it in history.succeeded(project_id)
-            if versions.model_path(project_id, it.model_version).is_file()
-        ]
+    record = history.get_iteration(project_id, version)
+    path = versions.saved_model(record) if record is not None else None
+    if path is None or not path.is_file():
+        kept = [it.model_version for it in history.succeeded(project_id) if versions.saved_model(it).is_file()]
         shown = ", ".join(kept[-10:]) or "none"
         raise NotFound(
             f"Model version {version!r} of project {project_id} has no saved model in this history "

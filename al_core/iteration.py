@@ -41,6 +41,7 @@ from al_core.reports.left_out import iteration_warnings, run_message
 from al_core.store import versions
 from al_core.store.history import History
 from al_core.store.records import IterationRecord
+from al_core.store.versions import model_path
 
 __all__ = ["IterationResult", "IterationSettings", "run_iteration", "version_name"]
 
@@ -93,11 +94,13 @@ def run_iteration(
     uploaded or recorded: the result says ``status="skipped"`` and why. ``force`` runs anyway.
 
     Raises:
+        ConfigError: ``history`` belongs to another server than ``gateway`` (nothing is read or recorded).
         AuthenticationFailed, NotFound: the key or the project is wrong (nothing is recorded).
         IterationLocked: another iteration holds the project's run lock (nothing is recorded).
         ALError: the iteration failed; it is recorded as failed and the queue is unchanged.
     """
     settings = settings or IterationSettings()
+    history.check_server(gateway.url)  # one server's history only: its project ids are not another's
     project = _read_project(gateway, project_id)
     try:
         with history.run_lock(project_id, owner or settings.trigger) as lock:
@@ -153,6 +156,7 @@ def _run_recorded(
         history.discard_iteration(record.id)
         return IterationResult(**{**result.to_json(), "timings": timer.timings})
     with timer.step("record", "Recording the iteration"):
+        version = result.model_version
         history.finish_iteration(
             record.id,
             status="succeeded",
@@ -160,7 +164,7 @@ def _run_recorded(
             counts=result.counts,
             metrics=result.metrics,
             uncertainty=result.uncertainty,
-            artifact_path=str(versions.model_path(project_id, result.model_version)) if not result.cold_start else None,
+            artifact_path=None if result.cold_start else str(model_path(history.server, project_id, version)),
             predictions_state="kept" if result.n_predictions else "none",
         )
     timings = {**result.timings, **timer.timings}
@@ -269,7 +273,8 @@ def _score(ctx: RunContext, data: PoolData, version: str, earlier: Earlier, fing
     kept for later versions."""
     if len(data.training.classes) < 2:
         return scoring.cold_start(data, ctx.settings.scoring, ctx.timer.step)
-    before = read_before(ctx.project_id, earlier, fingerprint)
+    server = ctx.history.server
+    before = read_before(server, ctx.project_id, earlier, fingerprint)
 
     def predict(model: models.FittedModel, texts: list[str]) -> np.ndarray:
         progress = lambda d, t: ctx.timer.report("score", d / max(t, 1), f"{d:,} of {t:,} tasks scored")  # noqa: E731
@@ -278,10 +283,10 @@ def _score(ctx: RunContext, data: PoolData, version: str, earlier: Earlier, fing
     scored = scoring.train_and_score(data, ctx.settings.scoring, before, ctx.timer.step, predict=predict)
     # Timed as part of the strategy step: the chart of step timings has one bar per step of progress.STEPS.
     with ctx.timer.step("strategy", f"Keeping {version}'s model and the pool's predictions"):
-        models.save_model(scored.model, versions.model_path(ctx.project_id, version))
+        models.save_model(scored.model, model_path(server, ctx.project_id, version))
         labeled_ids = np.array(data.training.task_ids + data.eval_labeled.task_ids, dtype=np.int64)
         pool = versions.PoolPredictions(data.pool_ids, scored.headlines, labeled_ids)
-        versions.save_pool_predictions(ctx.project_id, version, pool)
+        versions.save_pool_predictions(server, ctx.project_id, version, pool)
     return scored
 
 

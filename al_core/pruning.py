@@ -95,7 +95,7 @@ def history_present(db_url: str) -> Callable[[], bool]:
 
 def _start_prune_process(gateway: Gateway, project_id: int, keep: int) -> None:
     conn = app_settings.default_connection()
-    if conn is None or conn.url.rstrip("/") != gateway.url:
+    if conn is None or conn.url != gateway.url:  # both normalized (settings.normalize_url)
         return  # the key came from a flag: do not hand it to another process's environment implicitly
     env = {**os.environ, "LABEL_STUDIO_URL": gateway.url, "LABEL_STUDIO_API_KEY": conn.api_key}
     cmd = [sys.executable, "-m", "al_core", "prune", "--project", str(project_id), "--keep", str(keep)]

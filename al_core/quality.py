@@ -134,6 +134,7 @@ def find_label_issues(
         NotEnoughData: fewer than 2 classes, or no class with 2 labeled tasks.
         LabelStudioError, HistoryUnavailable: Label Studio or the history cannot be read.
     """
+    history.check_server(gateway.url)  # one server's history only: its project ids are not another's
     timer = StepTimer(on_progress)
     settings = project_model(history, project_id)
     with timer.step("read", "Reading the labeled tasks from Label Studio"):
@@ -189,7 +190,7 @@ def find_label_issues(
             counts=counts,
             warnings=tuple(quality_warnings(counts)),
         )
-        return result.without_reviewed(reviews.reviews(history, gateway.url, project_id))
+        return result.without_reviewed(reviews.reviews(history, project_id))
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,15 @@ that ``make run`` started (its credentials file under ``.data/``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import secrets
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from al_core.errors import ConfigError
 
@@ -69,12 +72,13 @@ def cache_dir() -> Path:
 
 
 def webhook_secret(create: bool = True) -> str | None:
-    """``AL_WEBHOOK_SECRET``, else a secret generated once under the data dir (mode 0600, git-ignored)."""
-    if os.environ.get("AL_WEBHOOK_SECRET"):
-        return os.environ["AL_WEBHOOK_SECRET"]
+    """``AL_WEBHOOK_SECRET`` (read as pasted: ``normalize_secret``), else a secret generated once under the data
+    dir (mode 0600, git-ignored)."""
+    if normalize_secret(os.environ.get("AL_WEBHOOK_SECRET")):
+        return normalize_secret(os.environ["AL_WEBHOOK_SECRET"])
     path = data_dir() / "webhook.secret"
     if path.is_file():
-        return path.read_text(encoding="utf-8").strip() or None
+        return normalize_secret(path.read_text(encoding="utf-8")) or None
     if not create:
         return None
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -85,8 +89,9 @@ def webhook_secret(create: bool = True) -> str | None:
 
 
 def webhook_url() -> str:
-    """Where Label Studio should deliver webhooks (``AL_WEBHOOK_URL``; default the local receiver)."""
-    return os.environ.get("AL_WEBHOOK_URL") or f"http://127.0.0.1:{port('webhooks')}/webhook"
+    """Where Label Studio should deliver webhooks (``AL_WEBHOOK_URL`` without surrounding whitespace, quotes or
+    a trailing slash; default the local receiver)."""
+    return _unwrapped(os.environ.get("AL_WEBHOOK_URL")).rstrip("/") or f"http://127.0.0.1:{port('webhooks')}/webhook"
 
 
 def local_stack() -> bool:
@@ -99,13 +104,86 @@ def team_mode() -> bool:
     return os.environ.get("AL_TEAM_MODE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+_QUOTES = ('""', "''", "``", "<>")  # pairs a pasted value may come wrapped in
+_AUTH_WORD = re.compile(r"^(authorization:\s*)?(token|bearer)\s+", re.IGNORECASE)  # an Authorization header's words
+_LOOPBACK_NAMES = {"localhost", "::1"}  # other names of 127.0.0.1 (this machine), as urlsplit reads hosts
+_PAGE_PATH = re.compile(r"/(projects|user|organization|api)(/.*)?$")  # a Label Studio page, not the server
+
+
+def _unwrapped(value: str | None) -> str:
+    text = (value or "").strip()
+    while len(text) >= 2 and text[0] + text[-1] in _QUOTES:
+        text = text[1:-1].strip()
+    return text
+
+
+def normalize_url(url: str | None) -> str:
+    """A Label Studio URL as a person means it when pasting it: surrounding whitespace and quotes dropped, a
+    query, a fragment, a Label Studio page (``/projects/3/data``, ``/user/login``) and trailing slashes dropped,
+    scheme and host in lower case (``" HTTP://LS.example.com:8080/projects/ "`` -> ``http://ls.example.com:8080``).
+    A path in front of the page stays (a server under a sub-path). Empty when nothing was given.
+
+    The one normalization of URLs: connections (flags, environment, secrets.toml, the Connect page), the
+    ``Gateway`` and the server key of everything stored per server go through it.
+    """
+    text = _unwrapped(url)
+    if not text:
+        return ""
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in {"http", "https"} or not parts.netloc:
+        return text.rstrip("/")  # not a URL we can read: left for the Gateway to refuse in words
+    netloc = parts.netloc if "@" in parts.netloc else parts.netloc.lower()
+    path = _PAGE_PATH.sub("", parts.path).rstrip("/")
+    return urlunsplit((parts.scheme.lower(), netloc, path, "", ""))
+
+
+def normalize_api_key(key: str | None) -> str:
+    """An API key as a person means it when pasting it: surrounding whitespace and quotes dropped, the
+    ``Token `` or ``Bearer `` (and ``Authorization:``) of an HTTP header dropped, line breaks inside dropped (a legacy token
+    and a personal access token never hold whitespace). Empty when nothing was given."""
+    text = _AUTH_WORD.sub("", _unwrapped(key))
+    return "".join(_unwrapped(text).split())
+
+
+def normalize_secret(secret: str | None) -> str:
+    """A shared secret (``AL_WEBHOOK_SECRET``, ``serve-webhooks --secret``) as pasted: surrounding whitespace and
+    quotes dropped; the receiver and the webhook's header then carry the same value. Empty when none."""
+    return _unwrapped(secret)
+
+
+def server_key(url: str) -> str:
+    """The one name of a Label Studio server for everything kept per server: the history's rows, the task
+    and embedding caches (``labelstudio.task_cache``, ``learning.embeddings.project_scope``) and the
+    artifacts (``server_slug``). The URL as ``normalize_url`` reads it (a pasted trailing slash or whitespace
+    never makes a second server), with this machine's loopback names as one (``localhost``, ``[::1]`` ->
+    ``127.0.0.1``: the same server typed two ways). The same server behind another host or port (a proxy)
+    is another key: nothing a URL says shows that it is the same server."""
+    normalized = normalize_url(url)
+    parts = urlsplit(normalized)
+    if parts.hostname in _LOOPBACK_NAMES and "@" not in parts.netloc:
+        netloc = "127.0.0.1" + (f":{parts.port}" if parts.port else "")
+        return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    return normalized
+
+
+def server_slug(url: str) -> str:
+    """``server_key`` as a short file-name part (12 hex digits of its SHA-256): the task cache and the
+    artifacts folders."""
+    return hashlib.sha256(server_key(url).encode()).hexdigest()[:12]
+
+
 @dataclass(frozen=True)
 class Connection:
-    """A Label Studio URL and API key, and where they came from (for the UI)."""
+    """A Label Studio URL and API key, and where they came from (for the UI); both normalized as pasted
+    (``normalize_url``, ``normalize_api_key``) whichever way they came."""
 
     url: str
     api_key: str
     source: str  # "argument", "environment", "secrets.toml", "local server"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "url", normalize_url(self.url))
+        object.__setattr__(self, "api_key", normalize_api_key(self.api_key))
 
     def __repr__(self) -> str:  # never show the key, even in debug output
         return f"Connection(url={self.url!r}, api_key='***', source={self.source!r})"
@@ -123,9 +201,8 @@ def _from_secrets_toml(path: Path) -> Connection | None:
         section.get("url") or section.get("LABEL_STUDIO_URL"),
         section.get("api_key") or section.get("LABEL_STUDIO_API_KEY"),
     )
-    if url and key:
-        return Connection(str(url), str(key), "secrets.toml")
-    return None
+    found = Connection(str(url or ""), str(key or ""), "secrets.toml")
+    return found if found.url and found.api_key else None
 
 
 def read_local_credentials(base: Path | None = None) -> Connection | None:
@@ -139,11 +216,12 @@ def read_local_credentials(base: Path | None = None) -> Connection | None:
 
 def default_connection(url: str | None = None, api_key: str | None = None) -> Connection | None:
     """The connection to use when the user has not typed one, or None when nothing is configured."""
-    if url and api_key:
-        return Connection(url, api_key, "argument")
-    env_url, env_key = os.environ.get("LABEL_STUDIO_URL"), os.environ.get("LABEL_STUDIO_API_KEY")
-    if env_url and env_key:
-        return Connection(env_url, env_key, "environment")
+    given = Connection(url or "", api_key or "", "argument")
+    if given.url and given.api_key:
+        return given
+    env = Connection(os.environ.get("LABEL_STUDIO_URL", ""), os.environ.get("LABEL_STUDIO_API_KEY", ""), "environment")
+    if env.url and env.api_key:
+        return env
     found = _from_secrets_toml(PROJECT_ROOT / ".streamlit" / "secrets.toml")
     return found or read_local_credentials()
 

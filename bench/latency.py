@@ -267,7 +267,7 @@ def ours(
     from al_core.settings import cache_dir, db_url
     from al_core.store.history import History
 
-    history = History(db_url())
+    history = History(db_url(), server=gateway.url)
     # The example notebook's model and plain margin, as measured from the start: both ways do the same
     # fitting work, and the app's default (sentence embeddings) is measured by bench.embedding_cache.
     # With --model set to an embedding model, the app's configuration for it (margin + diversity) instead.

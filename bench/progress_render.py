@@ -90,9 +90,10 @@ def _version_groups(i: int, n: int, rng: random.Random) -> dict[str, Any]:
     }
 
 
-def build_history(url: str, versions: int, project_id: int = 1, seed: int = 0) -> History:
-    """A history with ``versions`` succeeded versions of project ``project_id``, written through the store's API."""
-    history, rng = History(url), random.Random(seed)
+def build_history(url: str, versions: int, project_id: int = 1, seed: int = 0, server: str = UNREACHABLE) -> History:
+    """A history with ``versions`` succeeded versions of project ``project_id`` of ``server`` (the one the timed
+    page is connected to), written through the store's API."""
+    history, rng = History(url, server=server), random.Random(seed)
     settings = {"model": "tfidf-logreg", "strategy": "margin", "diversity": True, "upload_top": 1000}
     for i in range(1, versions + 1):
         started = history.start_iteration(project_id, 20 * i, settings, "manual")

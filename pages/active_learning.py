@@ -38,8 +38,9 @@ UPLOAD_COST = (
 )
 
 
-def choose_control(project: Project) -> str | None:
-    """The <Choices> block to learn when the config has several (remembered per project in this tab)."""
+def choose_control(project: Project, known: str | None = None) -> str | None:
+    """The <Choices> block to learn when the config has several (remembered per project in this tab; at first
+    ``known``: the one the project's last iteration or its automatic runs learned)."""
     try:
         controls = choices_controls(project.label_config)
     except LabelConfigError as err:
@@ -48,7 +49,7 @@ def choose_control(project: Project) -> str | None:
         st.stop()
     if len(controls) <= 1:
         return None
-    remembered = st.session_state[state.CONTROLS].get(project.id)
+    remembered = st.session_state[state.CONTROLS].get(project.id) or known
     index = controls.index(remembered) if remembered in controls else 0
     control = st.selectbox("Which <Choices> the model learns", controls, index=index, key=state.W_AL_CONTROL)
     st.session_state[state.CONTROLS][project.id] = control
@@ -280,8 +281,10 @@ if project.task_number == 0:
     st.page_link(PROJECT_PAGE, label="Import tasks", icon=":material/upload:")
     st.stop()
 try:
-    hist = services.history()
+    hist = services.history(conn)
     eval_size_now = len(hist.eval_set(project.id))
+    earlier = hist.iterations(project.id)
+    automatic = hist.automation(project.id)
 except ALError as err:
     st.error(str(err))
     st.stop()
@@ -290,13 +293,14 @@ st.caption(
     f"{md(project.title)} (#{project.id}): {project.task_number:,} tasks, "
     f"{project.num_tasks_with_annotations:,} labeled, serving {md(project.model_version or 'no model yet')}."
 )
-control = choose_control(project)
+known = earlier[-1].settings.control if earlier else None
+control = choose_control(project, known or (automatic.settings.get("control") if automatic else None))
 try:
     iteration_settings = settings_form(project, eval_size_now, control)
 except ALError as err:
     st.error(str(err))
     st.stop()
-activity.banner(project.id)
+activity.banner(conn, project.id)
 last = st.session_state[state.LAST_RESULT].get(project.id)
 clicked = st.button("Run iteration", key=state.W_RUN, type="primary", icon=":material/play_arrow:")
 forced = (

@@ -1,27 +1,107 @@
-"""Automation: Label Studio's webhooks trigger an iteration after every N new annotations."""
+"""Automation: Label Studio's webhooks trigger an iteration after every N new annotations.
+
+Every setting the Active learning page offers is stored here for automatic runs (the receiver reads them):
+model, strategy, diversity, predictions to upload, the evaluation-set size (until the set is drawn) and, when
+the labeling config has several ``<Choices>``, the one the model learns.
+"""
 
 from __future__ import annotations
 
+import httpx
 import pandas as pd
 import streamlit as st
 
 from al_core import settings
 from al_core.automation import registration as automation
 from al_core.automation.receiver import MAX_WAIT_SECONDS, QUIET_SECONDS
-from al_core.compute.engine import check_scheduler
 from al_core.context import default_of
 from al_core.errors import ALError
-from al_core.learning import models, strategies
+from al_core.labelstudio.label_config import choices_controls
+from al_core.labelstudio.records import Project
+from al_core.learning import evaluation, models, strategies
+from al_core.store.history import History
 from ui import activity, services
-from ui.common import need_connection, need_project
+from ui.common import md, need_connection, need_project
 
 W_EVERY, W_MODEL, W_STRATEGY, W_TOP = "w_auto_every", "w_auto_model", "w_auto_strategy", "w_auto_top"
+W_DIVERSITY, W_EVAL_SIZE, W_CONTROL = "w_auto_diversity", "w_auto_eval_size", "w_auto_control"
 W_SAVE, W_REGISTER, W_REMOVE = "w_auto_save", "w_auto_register", "w_auto_remove"
 W_DASK = "w_auto_dask_scheduler"
 
 
 def _seconds(value: float) -> str:
     return f"{value / 60:g} min" if value >= 60 else f"{value:g} seconds"
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def receiver_serves_another_server(receiver_url: str, server_url: str) -> bool:
+    """True when the receiver answers ``/health`` for another Label Studio server than this tab's (its
+    webhooks from this server would be refused); False when it serves this one or cannot be asked."""
+    health = receiver_url.rsplit("/webhook", 1)[0] + "/health"
+    try:
+        served = httpx.get(health, timeout=1).json().get("server")
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return False
+    return bool(served) and served != settings.server_slug(server_url)
+
+
+def settings_form(history: History, project: Project, current: automation.AutomationState, eval_size_now: int) -> None:
+    """N and every setting of the Active learning page, stored for the receiver's runs."""
+    stored = current.settings
+    with st.form("automation_settings"):
+        every = st.number_input("Iterate after every N new annotations", 1, 10_000, current.every, key=W_EVERY)
+        names = models.available_models()
+        chosen_model = stored.get("model", default_of("model"))
+        model = st.selectbox(
+            "Model", names, index=names.index(chosen_model) if chosen_model in names else 0, key=W_MODEL
+        )
+        chosen_strategy = stored.get("strategy", default_of("strategy"))
+        strategy = st.selectbox(
+            "Query strategy",
+            strategies.STRATEGIES,
+            index=list(strategies.STRATEGIES).index(chosen_strategy),
+            key=W_STRATEGY,
+        )
+        diversity = st.checkbox(
+            "Diversity-aware batch order", value=bool(stored.get("diversity", default_of("diversity"))), key=W_DIVERSITY
+        )
+        top = st.number_input(
+            "Predictions to upload (0 = every unlabeled task)",
+            0,
+            1_000_000,
+            int(stored.get("upload_top", default_of("upload_top"))),
+            key=W_TOP,
+        )
+        chosen = {"model": model, "strategy": strategy, "diversity": diversity, "upload_top": int(top)}
+        if not eval_size_now:  # the first iteration draws the set: an automatic one uses this size
+            size = stored.get("eval_size")
+            size = evaluation.default_eval_size(project.task_number) if size is None else int(size)
+            chosen["eval_size"] = int(
+                st.number_input("Evaluation-set size", 0, max(project.task_number, size, 0), size, key=W_EVAL_SIZE)
+            )
+        else:
+            chosen["eval_size"] = stored.get("eval_size")
+        controls = choices_controls(project.label_config)
+        if len(controls) > 1:
+            remembered = stored.get("control")
+            chosen["control"] = st.selectbox(
+                "Which <Choices> the model learns",
+                controls,
+                index=controls.index(remembered) if remembered in controls else 0,
+                key=W_CONTROL,
+            )
+        chosen["dask_scheduler"] = st.text_input(
+            "Dask scheduler (optional)",
+            str(stored.get("dask_scheduler") or ""),
+            placeholder="tcp://HOST:PORT (empty: AL_DASK_SCHEDULER or the receiver's machine)",
+            key=W_DASK,
+        ).strip()
+        if st.form_submit_button("Save", key=W_SAVE):
+            try:
+                automation.save_settings(history, project.id, every=int(every), settings=chosen)
+                st.success("Saved: the receiver uses these settings from the next trigger on.")
+            except ALError as err:
+                st.error(str(err))
 
 
 def burst_note() -> str:
@@ -42,12 +122,14 @@ st.caption(
 st.caption(burst_note())
 conn = need_connection("automation")
 project = need_project(conn, "automation")
-gw, history = services.gateway(conn), services.history()
+gw, history = services.gateway(conn), services.history(conn)
 receiver_url = settings.webhook_url()
-activity.banner(project.id)
+activity.banner(conn, project.id)
 
 try:
     current = automation.state(gw, history, project.id, receiver_url)
+    eval_size_now = len(history.eval_set(project.id))
+    missing_control = automation.needs_control(project, current.settings)
 except ALError as err:
     st.error(str(err))
     st.stop()
@@ -55,49 +137,12 @@ except ALError as err:
 left, right = st.columns(2)
 with left:
     st.subheader("Settings for automatic runs")
-    with st.form("automation_settings"):
-        every = st.number_input("Iterate after every N new annotations", 1, 10_000, current.every, key=W_EVERY)
-        names = models.available_models()
-        chosen_model = current.settings.get("model", default_of("model"))
-        model = st.selectbox(
-            "Model", names, index=names.index(chosen_model) if chosen_model in names else 0, key=W_MODEL
+    if missing_control:
+        st.warning(
+            f"This labeling config has several <Choices> ({md(', '.join(missing_control))}): choose the one the "
+            "model learns and save, or automatic runs fail."
         )
-        chosen_strategy = current.settings.get("strategy", default_of("strategy"))
-        strategy = st.selectbox(
-            "Query strategy",
-            strategies.STRATEGIES,
-            index=list(strategies.STRATEGIES).index(chosen_strategy),
-            key=W_STRATEGY,
-        )
-        top = st.number_input(
-            "Predictions to upload (0 = every unlabeled task)",
-            0,
-            1_000_000,
-            int(current.settings.get("upload_top", default_of("upload_top"))),
-            key=W_TOP,
-        )
-        dask_scheduler = st.text_input(
-            "Dask scheduler (optional)",
-            str(current.settings.get("dask_scheduler") or ""),
-            placeholder="tcp://HOST:PORT (empty: AL_DASK_SCHEDULER or the receiver's machine)",
-            key=W_DASK,
-        )
-        if st.form_submit_button("Save", key=W_SAVE):
-            try:
-                automation.save_settings(
-                    history,
-                    project.id,
-                    every=int(every),
-                    settings={
-                        "model": model,
-                        "strategy": strategy,
-                        "upload_top": int(top),
-                        "dask_scheduler": check_scheduler(dask_scheduler),
-                    },
-                )
-                st.success("Saved: the receiver uses these settings from the next trigger on.")
-            except ALError as err:
-                st.error(str(err))
+    settings_form(history, project, current, eval_size_now)
     st.metric(
         "Annotations counted since the last automatic run", current.counted, help=f"A run starts at {current.every}."
     )
@@ -122,6 +167,12 @@ with right:
                 st.rerun()
             except ALError as err:
                 st.error(str(err))
+    if receiver_serves_another_server(receiver_url, conn.url):
+        st.warning(
+            f"The receiver at {md(receiver_url)} serves another Label Studio server: it refuses webhooks from "
+            f"{md(conn.url)}. Run a receiver connected to this server (`python -m al_core serve-webhooks --url ...`) "
+            "and set AL_WEBHOOK_URL to it."
+        )
     st.caption(
         "A local Label Studio started by `make run` accepts webhooks to 127.0.0.1. A remote one refuses "
         "loopback addresses (SSRF protection): run the receiver where it can reach it and set AL_WEBHOOK_URL."

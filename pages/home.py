@@ -44,7 +44,7 @@ if project_id is None:
     st.stop()
 try:
     project = services.project(conn, project_id)
-    eval_size = len(services.history().eval_set(project_id))
+    eval_size = len(services.history(conn).eval_set(project_id))
 except ALError as err:
     st.error(str(err))
     st.stop()
@@ -55,7 +55,7 @@ cols[0].metric("Tasks", f"{project.task_number:,}")
 cols[1].metric("Labeled", f"{project.num_tasks_with_annotations:,}")
 cols[2].metric("Evaluation set", f"{eval_size:,}" if eval_size else "not drawn yet")
 cols[3].metric("Model version", project.model_version or "none yet")
-activity.banner(project.id)
+activity.banner(conn, project.id)
 if project.task_number == 0:
     st.info("This project has no tasks yet: import texts or the sample data.")
     st.page_link(PROJECT_PAGE, label="Import tasks", icon=":material/upload:")

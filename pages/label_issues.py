@@ -33,7 +33,9 @@ def find(conn: services.Connected, project_id: int) -> bool:
         bar.progress(min(done, 1.0), text=message)
 
     try:
-        found = quality.find_label_issues(services.gateway(conn), services.history(), project_id, on_progress=progress)
+        found = quality.find_label_issues(
+            services.gateway(conn), services.history(conn), project_id, on_progress=progress
+        )
     except ALError as err:
         bar.empty()
         st.error(md(err))
@@ -45,7 +47,7 @@ def find(conn: services.Connected, project_id: int) -> bool:
 
 def mark(conn: services.Connected, project_id: int, issue: quality.LabelIssue) -> None:
     try:
-        reviews.mark_reviewed(services.history(), conn.url, project_id, issue.task_id, issue.given, by=conn.email)
+        reviews.mark_reviewed(services.history(conn), project_id, issue.task_id, issue.given, by=conn.email)
     except ALError as err:
         state.flash("warning", str(err))
         return
@@ -161,7 +163,7 @@ def issues_section(conn: services.Connected, project_id: int) -> None:
         )
         return
     try:
-        found = found.without_reviewed(reviews.reviews(services.history(), conn.url, project_id))
+        found = found.without_reviewed(reviews.reviews(services.history(conn), project_id))
     except ALError as err:
         st.error(md(err))
         return

@@ -151,7 +151,7 @@ def model_download(project_id: int, record: IterationRecord) -> None:
     if not record.artifact_path:
         st.caption(f"No model file: {record.model_version} trained no model (cold start).")
         return
-    path = versions.model_path(project_id, record.model_version)
+    path = versions.saved_model(record)
     if not path.is_file():
         st.caption(f"The model file of {record.model_version} is not on this machine (deleted or elsewhere).")
         return
@@ -186,7 +186,7 @@ def predictions_download(conn: services.Connected, project_id: int, record: Iter
 
         try:
             result = export.export_predictions(
-                services.gateway(conn), services.history(), project_id, record.model_version,
+                services.gateway(conn), services.history(conn), project_id, record.model_version,
                 on_progress=lambda done, total: bar.progress(done / max(total, 1), text=f"{done:,} of {total:,} tasks"),
             )  # fmt: skip
         except ALError as err:
@@ -295,13 +295,13 @@ button.button("Refresh", key=W_PAGE_REFRESH, on_click=services.refresh, icon=":m
 live, title = live_version(conn, project_id)
 head.title(f"Progress of {md(title)}")
 try:
-    records, last_change = services.iterations(project_id)  # read again only after the history changed
+    records, last_change = services.iterations(conn, project_id)  # read again only after the history changed
 except ALError as err:
     st.error(str(err))
     st.stop()
 charts, class_charts = figures.Cached(charts, last_change), figures.Cached(class_charts, last_change)
 done = succeeded_versions(records)
-activity.banner(project_id, records, failed=not done)  # with versions, the headline says when the last failed
+activity.banner(conn, project_id, records, failed=not done)  # with versions, the headline says when the last failed
 if not done:
     st.info("No model versions yet: label a few tasks in Label Studio, then run an iteration.")
     st.page_link(AL_PAGE, label="Run an iteration", icon=":material/model_training:")

@@ -63,11 +63,9 @@ def free_port() -> int:
 
 
 def copy_label_studio(server: LocalServer, dest: Path) -> None:
-    """Copy a running server's database and credentials to ``dest`` (a data dir for ``start_local_server``).
-
-    SQLite's backup API makes a consistent copy of the live database. A server started on the copy skips the
-    minute a first start spends migrating an empty database: the same real Label Studio, sooner.
-    """
+    """Label Studio's data of ``server`` (its credentials and a consistent copy of its live database, by SQLite's
+    backup API) under ``dest``: a server started there is another real server, up in seconds instead of the
+    minute a first start spends migrating, with the same users, projects and ids (and the same API key)."""
     source = server.log_path.parent  # <data dir>/labelstudio
     target = dest / "labelstudio"
     target.mkdir(parents=True)
@@ -154,6 +152,38 @@ def label_studio(label_studio_server: LocalServer) -> Connection:
 @pytest.fixture(scope="session")
 def gateway(label_studio: Connection) -> Gateway:
     return Gateway(label_studio.url, label_studio.api_key)
+
+
+TOPIC_AND_SUBTOPIC = """<View>
+  <Text name="text" value="$text"/>
+  <Choices name="topic" toName="text" choice="single-radio">
+    <Choice value="billing"/><Choice value="card"/>
+  </Choices>
+  <Choices name="subtopic" toName="text" choice="single-radio" visibleWhen="choice-selected" whenTagName="topic">
+    <Choice value="refund"/><Choice value="fee"/><Choice value="limit"/>
+  </Choices>
+</View>"""  # issue #19 case D1: which one does the model learn?
+TOPIC_TEXTS = {"a refund for my bill": ("billing", "refund"), "the card fee again": ("card", "fee")}
+TOPIC_TEXTS |= {"my card limit is too low": ("card", "limit"), "a fee on my bill": ("billing", "fee")}
+
+
+@pytest.fixture
+def two_choices_project(gateway: Gateway, unique_title: str) -> int:
+    """A project whose config has two <Choices> over one text (``topic``, and ``subtopic`` shown with
+    ``visibleWhen``): 48 tasks, 32 of them annotated on both."""
+    project = gateway.create_project(unique_title, TOPIC_AND_SUBTOPIC)
+    tasks = []
+    for i in range(12):
+        for text, (topic, subtopic) in TOPIC_TEXTS.items():
+            result = [
+                {"from_name": name, "to_name": "text", "type": "choices", "value": {"choices": [value]}}
+                for name, value in (("topic", topic), ("subtopic", subtopic))
+            ]
+            tasks.append(
+                {"data": {"text": f"{text} ({i})"}, **({"annotations": [{"result": result}]} if i < 8 else {})}
+            )
+    gateway.import_tasks(project.id, [tasks])
+    return project.id
 
 
 @pytest.fixture

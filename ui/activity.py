@@ -12,22 +12,25 @@ from al_core.store.records import IterationRecord
 from al_core.store.rows import utcnow
 from ui import services
 from ui.common import md
+from ui.services import Connected
 
 _SHOWN = {"running": st.info, "interrupted": st.warning, "failed": st.warning}
 _ICONS = {"running": ":material/hourglass_top:", "interrupted": ":material/warning:", "failed": ":material/error:"}
 
 
-def current(project_id: int, records: Sequence[IterationRecord] | None = None) -> list[Activity]:
+def current(conn: Connected, project_id: int, records: Sequence[IterationRecord] | None = None) -> list[Activity]:
     """The project's running iterations and its last failure; ``records`` when the page already read them."""
-    hist = services.history()
+    hist = services.history(conn)
     holder = hist.lock_holder(project_id)
     return activity(hist.iterations(project_id) if records is None else records, holder, utcnow())
 
 
-def banner(project_id: int, records: Sequence[IterationRecord] | None = None, *, failed: bool = True) -> None:
+def banner(
+    conn: Connected, project_id: int, records: Sequence[IterationRecord] | None = None, *, failed: bool = True
+) -> None:
     """One message per running iteration (and the last failure unless ``failed`` is False): a page's top."""
     try:
-        found = current(project_id, records)
+        found = current(conn, project_id, records)
     except ALError as err:
         st.error(str(err))
         return
@@ -36,10 +39,10 @@ def banner(project_id: int, records: Sequence[IterationRecord] | None = None, *,
             _SHOWN[item.kind](md(_sentence(item)), icon=_ICONS[item.kind])
 
 
-def sidebar_note(project_id: int) -> None:
+def sidebar_note(conn: Connected, project_id: int) -> None:
     """In the sidebar of every page: the iteration that runs now, if any (cheap: the lock is read first)."""
     try:
-        hist = services.history()
+        hist = services.history(conn)
         holder = hist.lock_holder(project_id)
         if holder is None:
             return

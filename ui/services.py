@@ -40,26 +40,27 @@ class Connected:
         return settings.mask(self.api_key)
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _history(db_url: str) -> History:
-    return History(db_url)
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _history(db_url: str, server: str) -> History:
+    return History(db_url, server=server)
 
 
-def history() -> History:
-    """The history store of this process (raises HistoryUnavailable when the database cannot be opened)."""
-    return _history(settings.db_url())
+def history(conn: Connected) -> History:
+    """The history of the tab's Label Studio server in this process's store (project ids belong to a server;
+    raises HistoryUnavailable when the database cannot be opened)."""
+    return _history(settings.db_url(), conn.url)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def _iterations(db_url: str, project_id: int, last_change: str) -> list[IterationRecord]:
-    return _history(db_url).iterations(project_id)
+def _iterations(db_url: str, server: str, project_id: int, last_change: str) -> list[IterationRecord]:
+    return _history(db_url, server).iterations(project_id)
 
 
-def iterations(project_id: int) -> tuple[list[IterationRecord], str]:
+def iterations(conn: Connected, project_id: int) -> tuple[list[IterationRecord], str]:
     """The project's iterations, oldest first, and the history's ``last_change`` they were read at: read
     again only after the history changed (a run started, stepped or finished), whichever session changed it."""
-    last_change = history().last_change(project_id)
-    return _iterations(settings.db_url(), project_id, last_change), last_change
+    last_change = history(conn).last_change(project_id)
+    return _iterations(settings.db_url(), conn.url, project_id, last_change), last_change
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -73,9 +74,10 @@ def gateway(conn: Connected) -> Gateway:
 
 def check_connection(url: str, api_key: str, source: str) -> Connected:
     """Validate a URL and key with ``whoami``; raises ConnectionFailed / AuthenticationFailed."""
-    gw = _gateway(url.strip().rstrip("/"), api_key.strip())
+    url, api_key = settings.normalize_url(url), settings.normalize_api_key(api_key)  # as a person means them
+    gw = _gateway(url, api_key)
     user = gw.whoami()
-    return Connected(gw.url, api_key.strip(), user.email or user.username, source)
+    return Connected(gw.url, api_key, user.email or user.username, source)
 
 
 def current_connection() -> Connected | None:

@@ -52,7 +52,7 @@ def render(conn: Connected | None, available: list[Project], problems: list[str]
                 icon=":material/open_in_new:",
                 width="stretch",
             )
-            activity.sidebar_note(project_id)
+            activity.sidebar_note(conn, project_id)
         st.button(
             "Refresh",
             key=state.W_REFRESH,

@@ -6,6 +6,12 @@ and, when at least N arrived since the last version, runs an iteration in a back
 at a time per project (the history's cross-process run lock, shared with manual runs); annotations that
 arrive during a run count toward the next one. A run that finds no new or changed label (annotations saved
 again unchanged, or a manual run already learned them) makes no version: its trigger event says ``skipped``.
+
+A receiver serves one Label Studio server (its connection): counters, settings and runs are that server's
+projects'. A webhook registered on another server (``X-AL-Server``, see ``registration.register``) is refused
+with 409 instead of being counted for that server's project of the same id; ``GET /health`` says which server
+it serves (as ``settings.server_slug``, not its URL). Automatic runs use the settings stored for the project
+(``registration.save_settings``): every setting of the Active learning page, the ``<Choices>`` to learn included.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from al_core import settings as app_settings
-from al_core.automation.registration import DEFAULT_EVERY, SECRET_HEADER
+from al_core.automation.registration import DEFAULT_EVERY, SECRET_HEADER, SERVER_HEADER
 from al_core.errors import ALError, ConfigError, IterationLocked
 from al_core.iteration import IterationSettings, run_iteration
 from al_core.labelstudio.gateway import Gateway
@@ -55,6 +61,14 @@ class Receiver:
     _last_seen: dict[int, float] = field(default_factory=dict)
     _running: set[int] = field(default_factory=set)
     _guard: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.history.check_server(self.gateway_factory().url)  # one server's counters, settings and runs
+
+    @property
+    def server(self) -> str:
+        """The served Label Studio server, as webhooks name it (``X-AL-Server``) and ``/health`` says it."""
+        return app_settings.server_slug(self.history.server)
 
     def handle(self, payload: dict[str, Any]) -> dict[str, Any]:
         action = str(payload.get("action", ""))
@@ -159,6 +173,13 @@ def create_app(receiver: Receiver) -> Starlette:
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), receiver.secret.encode()):
             return JSONResponse({"error": f"missing or wrong {SECRET_HEADER} header"}, status_code=401)
+        server = request.headers.get(SERVER_HEADER)
+        if server is not None and server != receiver.server:  # older webhooks carry none: this server's
+            error = (
+                "this receiver serves another Label Studio server than the one the webhook was registered on "
+                f"({SERVER_HEADER} {server}; it serves {receiver.server}): run a receiver connected to that server"
+            )
+            return JSONResponse({"error": error}, status_code=409)
         try:
             payload = await request.json()
         except ValueError:
@@ -171,7 +192,7 @@ def create_app(receiver: Receiver) -> Starlette:
             return JSONResponse({"error": str(err)}, status_code=503)
 
     async def health(_: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok"})
+        return JSONResponse({"status": "ok", "server": receiver.server})
 
     return Starlette(routes=[Route("/webhook", webhook, methods=["POST"]), Route("/health", health, methods=["GET"])])
 
@@ -180,7 +201,7 @@ def serve(args: argparse.Namespace) -> int:
     """``python -m al_core serve-webhooks``: run the receiver with uvicorn until interrupted."""
     import uvicorn
 
-    secret = args.secret or app_settings.webhook_secret()
+    secret = app_settings.normalize_secret(args.secret) or app_settings.webhook_secret()
     if not secret:
         raise ConfigError("No webhook secret: pass --secret or set AL_WEBHOOK_SECRET.")
     check_int("--every", args.every, 1)
@@ -189,7 +210,8 @@ def serve(args: argparse.Namespace) -> int:
         raise ConfigError(
             "No Label Studio configured: pass --url and --api-key or set LABEL_STUDIO_URL/LABEL_STUDIO_API_KEY."
         )
-    receiver = Receiver(History(app_settings.db_url()), lambda: Gateway(conn.url, conn.api_key), secret, args.every)
+    history = History(app_settings.db_url(), server=conn.url)
+    receiver = Receiver(history, lambda: Gateway(conn.url, conn.api_key), secret, args.every)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     port = args.port if args.port is not None else app_settings.port("webhooks")
     uvicorn.run(create_app(receiver), host=args.host, port=port, log_level="warning", access_log=False)

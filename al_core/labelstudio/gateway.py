@@ -27,6 +27,7 @@ from al_core.labelstudio import gateway_payloads as payloads
 from al_core.labelstudio.gateway_errors import from_status, translate
 from al_core.labelstudio.gateway_payloads import PredictionImport, TaskImport, User, Webhook
 from al_core.labelstudio.records import Prediction, Project, Task
+from al_core.settings import normalize_api_key, normalize_url
 
 log = logging.getLogger(__name__)
 
@@ -56,17 +57,18 @@ class Gateway:
     """A connection to one Label Studio server with one API key.
 
     Args:
-        url: the server's base URL, e.g. ``http://127.0.0.1:8080``.
-        api_key: a legacy token or a personal access token.
+        url: the server's base URL, e.g. ``http://127.0.0.1:8080``; kept as ``settings.normalize_url`` reads it.
+        api_key: a legacy token or a personal access token (read as pasted: ``settings.normalize_api_key``).
         timeout: seconds per request (bulk calls use a longer one).
     """
 
     def __init__(self, url: str, api_key: str, *, timeout: float = 30.0) -> None:
+        url, api_key = normalize_url(url), normalize_api_key(api_key)
         if not url or not url.startswith(("http://", "https://")):
             raise ConnectionFailed(f"The Label Studio URL must start with http:// or https://. Got {url!r}.")
         if not api_key:
             raise AuthenticationFailed("No API key given. Copy it from Label Studio: Account & Settings.")
-        self.url = url.rstrip("/")
+        self.url = url
         self.timeout = timeout
         self._client = LabelStudio(base_url=self.url, api_key=api_key, timeout=timeout, max_retries=0)
         self._import_mode: payloads.ImportMode | None = None  # asked on the first upload (prediction_import_mode)
@@ -294,10 +296,8 @@ class Gateway:
         chunk_size: int | None = None,
         on_progress: Progress | None = None,
     ) -> PredictionImport:
-        """Bulk-import predictions in chunks (default: ``PREDICTION_CHUNK`` of the server's ``prediction_import_mode``),
-        checking that every one was created. A request naming a deleted task is refused: the predictions of tasks
-        deleted since they were read are left out, counted, and the rest sent again. Raises LabelStudioError when
-        Label Studio created fewer than it was sent (it drops invalid predictions silently), naming the counts."""
+        """Bulk-import predictions in chunks (default ``PREDICTION_CHUNK[prediction_import_mode]``); those of tasks deleted
+        since they were read are left out and counted. Raises LabelStudioError when fewer were created than sent."""
         created, gone, total = 0, 0, len(predictions)
         size = chunk_size or payloads.PREDICTION_CHUNK[self.prediction_import_mode(project_id) if total else "unknown"]
         for start in range(0, total, size):

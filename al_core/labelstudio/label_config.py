@@ -85,7 +85,9 @@ def parse_label_config(xml: str, control: str | None = None) -> LabelSpec:
     elif len(candidates) > 1:
         raise LabelConfigError(
             f"This labeling config has {len(candidates)} <Choices> over text: {_names(candidates)}; "
-            "choose which one the model learns (control=...)."
+            "choose which one the model learns (control=...: `iterate --control NAME` on the command line, "
+            '"Which <Choices> the model learns" on the Active learning page, and the Automation page\'s settings '
+            "for automatic runs)."
         )
     elif candidates:
         chosen = candidates[0]

@@ -8,7 +8,6 @@ longer matches the project's task count, the cache is rebuilt from a full listin
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -30,8 +29,7 @@ class SyncStats:
 
 
 def cache_path(server_url: str, project_id: int) -> Path:
-    server = hashlib.sha256(server_url.rstrip("/").encode()).hexdigest()[:12]
-    return settings.cache_dir() / f"tasks-{server}-project-{project_id}.json"
+    return settings.cache_dir() / f"tasks-{settings.server_slug(server_url)}-project-{project_id}.json"
 
 
 def _load(path: Path) -> tuple[dict[int, Task], str] | None:

@@ -36,6 +36,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from al_core.errors import ConfigError
 from al_core.learning import devices
 from al_core.learning.memory import release_free_memory
+from al_core.settings import server_key
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -50,7 +51,6 @@ BATCH_SIZE = 64
 _MEMO_LIMIT = 400_000  # vectors kept per encoder (384 floats each: about 600 MB at the limit)
 
 Progress = Callable[[int, int], None]  # (texts embedded so far, texts to embed)
-Fill = Callable[..., None]  # (texts, out, rows, *, on_progress): writes the vector of texts[i] into out[rows[i]]
 
 
 def unavailable_reason() -> str | None:
@@ -319,7 +319,7 @@ class Embedded:
 
 def project_scope(server_url: str, project_id: int) -> str:
     """The cache scope of one project of one Label Studio server (iterations and exports share its vectors)."""
-    return f"{server_url.rstrip('/')}|project-{project_id}"
+    return f"{server_key(server_url)}|project-{project_id}"
 
 
 def cache_path(cache_dir: Path, scope: str, encoder: str) -> Path:
@@ -358,7 +358,7 @@ def embed_tasks(
     *,
     encoder: str = DEFAULT_ENCODER,
     on_progress: Progress | None = None,
-    fill: Fill | None = None,
+    fill: Callable[..., None] | None = None,
 ) -> Embedded:
     """Vectors of the tasks ``task_ids`` (with ``texts``), embedding only tasks that are new or whose text
     changed since the cache file ``path`` was written; the file then holds exactly these tasks. ``fill``

@@ -3,6 +3,12 @@ run lock. SQLAlchemy; a SQLite file under ``.data/`` by default, any SQLAlchemy 
 
 Everything the dashboard shows comes from here and from Label Studio, never from one browser's session,
 so teammates see the same.
+
+One database may hold the histories of several Label Studio servers, whose project and task ids collide: a
+``History`` belongs to one server (``History(db_url, server=gateway.url)``), and every method that takes a
+project id reads and writes that server's project only. The rows of a history written before servers were
+stored that the upgrade could not attach to a server (migration 0005: no connection was configured then) are
+claimed by the first server that opens that project's history, unless that server has rows of it already.
 """
 
 from __future__ import annotations
@@ -10,27 +16,28 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
-import socket
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, delete, event, select
+from sqlalchemy import create_engine, event, select
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from al_core.errors import HistoryUnavailable, IterationLocked
+from al_core.errors import ConfigError, HistoryUnavailable
 from al_core.progress import Progress
-from al_core.store import schema
+from al_core.settings import server_key
+from al_core.store import locks, schema
+from al_core.store.locks import LockHolder, RunLock
 from al_core.store.records import AutomationRecord, IterationRecord, StoredSettings
-from al_core.store.rows import AutomationRow, EvalTaskRow, EventRow, IterationRow, LockRow, utcnow
+from al_core.store.rows import UNATTACHED, AutomationRow, EvalTaskRow, EventRow, IterationRow, LockRow, utcnow
 
-STALE_LOCK_AFTER = timedelta(minutes=15)  # no heartbeat for this long: the holder is gone
+__all__ = ["Event", "History", "LockHolder", "RunLock"]
+_PER_PROJECT = (IterationRow, EvalTaskRow, EventRow, AutomationRow, LockRow)  # every table, all keyed by server
 
 
 @dataclass(frozen=True)
@@ -41,24 +48,25 @@ class Event:
     detail: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class LockHolder:
-    """Who holds a project's run lock: ``owner`` (who started the run), its host and process, since when (UTC)
-    and its last heartbeat (UTC; a lock without one for 15 minutes is stale)."""
-
-    project_id: int
-    owner: str
-    host: str
-    pid: int
-    acquired_at: datetime
-    heartbeat_at: datetime
-
-
 class History:
-    """Access to the history database. Safe to share between threads; one per process is enough."""
+    """The history of one Label Studio server's projects in the database at ``url``. Safe to share between
+    threads; one per process and server is enough.
 
-    def __init__(self, url: str) -> None:
+    Args:
+        url: the database's SQLAlchemy URL (``settings.db_url()``).
+        server: the Label Studio server's URL (a ``Gateway.url``); kept as its ``settings.server_key``.
+
+    Raises:
+        ConfigError: no server given.
+        HistoryUnavailable: the database cannot be opened, or was written by a newer version.
+    """
+
+    def __init__(self, url: str, *, server: str) -> None:
         self.url = url
+        self.server = server_key(server)
+        if not self.server:
+            raise ConfigError("A history belongs to one Label Studio server: give the server's URL.")
+        self._claimed: set[int] = set()
         try:
             if url.startswith("sqlite:///"):
                 Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -71,8 +79,22 @@ class History:
             raise HistoryUnavailable(_unavailable(url, err)) from err
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
 
+    def __repr__(self) -> str:
+        return f"History(server={self.server!r})"
+
+    def check_server(self, url: str) -> None:
+        """Raise ConfigError unless ``url`` (a Gateway's) is this history's server: one server's ids must never
+        be read or written as another's."""
+        if server_key(url) != self.server:
+            raise ConfigError(
+                f"The history of the Label Studio at {self.server} was given for the one at {server_key(url)}."
+            )
+
     @contextmanager
-    def _session(self) -> Iterator[Session]:
+    def _session(self, project_id: int | None = None) -> Iterator[Session]:
+        """A transaction; with ``project_id``, that project's unattached rows are claimed first (``_claim``)."""
+        if project_id is not None:
+            self._claim_once(project_id)
         try:
             with self._sessions.begin() as session:
                 yield session
@@ -80,6 +102,29 @@ class History:
             raise
         except OperationalError as err:
             raise HistoryUnavailable(_unavailable(self.url, err)) from err
+
+    def _claim_once(self, project_id: int) -> None:
+        if project_id not in self._claimed:
+            self._claim(project_id)
+
+    def _claim(self, project_id: int) -> None:
+        """Attach the project's unattached rows to this server (once per process), unless this server has rows
+        of the project already: the first server that opens an unattached history owns it, and two servers'
+        histories never merge."""
+        with self._session() as s:
+            unattached = [t for t in _PER_PROJECT if _has_rows(s, t, UNATTACHED, project_id)]
+            if unattached and not any(_has_rows(s, t, self.server, project_id) for t in _PER_PROJECT):
+                for table in unattached:
+                    s.execute(
+                        table.__table__.update()
+                        .where(table.server == UNATTACHED, table.project_id == project_id)
+                        .values(server=self.server)
+                    )
+        self._claimed.add(project_id)
+
+    def _of(self, table: Any, project_id: int) -> Any:
+        """The condition selecting this server's rows of ``table`` for the project."""
+        return (table.server == self.server) & (table.project_id == project_id)
 
     # -- iterations --------------------------------------------------------------------------------
     def start_iteration(
@@ -90,15 +135,12 @@ class History:
         ``n_labeled`` is None when the labels are not read yet (the version is then ``al-0007`` until
         ``name_version``); ``settings`` are the ``IterationSettings`` as a dict (or a ``StoredSettings``).
         """
-        with self._session() as s:
-            last = s.scalar(
-                select(IterationRow.number)
-                .where(IterationRow.project_id == project_id)
-                .order_by(IterationRow.number.desc())
-                .limit(1)
-            )
+        with self._session(project_id) as s:
+            mine = self._of(IterationRow, project_id)
+            last = s.scalar(select(IterationRow.number).where(mine).order_by(IterationRow.number.desc()).limit(1))
             number = (last or 0) + 1
             row = IterationRow(
+                server=self.server,
                 project_id=project_id,
                 number=number,
                 model_version=f"al-{number:04d}" if n_labeled is None else f"al-{number:04d}-n{n_labeled}",
@@ -176,18 +218,18 @@ class History:
                 row.model_version = version
 
     def set_predictions_state(self, project_id: int, version: str, state: str) -> None:
-        with self._session() as s:
+        with self._session(project_id) as s:
             row = s.scalar(
-                select(IterationRow).where(IterationRow.project_id == project_id, IterationRow.model_version == version)
+                select(IterationRow).where(self._of(IterationRow, project_id), IterationRow.model_version == version)
             )
             if row is not None:
                 row.predictions_state = state
 
     def iterations(self, project_id: int) -> list[IterationRecord]:
         """All iterations of a project, oldest first."""
-        with self._session() as s:
+        with self._session(project_id) as s:
             rows = s.scalars(
-                select(IterationRow).where(IterationRow.project_id == project_id).order_by(IterationRow.number)
+                select(IterationRow).where(self._of(IterationRow, project_id)).order_by(IterationRow.number)
             )
             return [_record(r) for r in rows]
 
@@ -197,8 +239,8 @@ class History:
         (reads a few small columns, not the stored JSON)."""
         columns = (IterationRow.id, IterationRow.status, IterationRow.model_version, IterationRow.step)
         columns += (IterationRow.finished_at, IterationRow.predictions_state)
-        with self._session() as s:
-            rows = s.execute(select(*columns).where(IterationRow.project_id == project_id)).all()
+        with self._session(project_id) as s:
+            rows = s.execute(select(*columns).where(self._of(IterationRow, project_id))).all()
         digest = hashlib.blake2b(repr(sorted(tuple(r) for r in rows)).encode(), digest_size=12).hexdigest()
         return f"{len(rows)}-{digest}"
 
@@ -210,25 +252,25 @@ class History:
 
     # -- evaluation set ----------------------------------------------------------------------------
     def eval_set(self, project_id: int) -> tuple[int, ...]:
-        with self._session() as s:
-            ids = s.scalars(select(EvalTaskRow.task_id).where(EvalTaskRow.project_id == project_id))
+        with self._session(project_id) as s:
+            ids = s.scalars(select(EvalTaskRow.task_id).where(self._of(EvalTaskRow, project_id)))
             return tuple(sorted(ids))
 
     def save_eval_set(self, project_id: int, task_ids: Sequence[int]) -> None:
         """Record the evaluation set once; it never changes afterwards (its labels are never trained on)."""
-        with self._session() as s:
-            if s.scalar(select(EvalTaskRow.task_id).where(EvalTaskRow.project_id == project_id).limit(1)) is not None:
+        with self._session(project_id) as s:
+            if s.scalar(select(EvalTaskRow.task_id).where(self._of(EvalTaskRow, project_id)).limit(1)) is not None:
                 return
-            s.add_all(EvalTaskRow(project_id=project_id, task_id=int(t)) for t in task_ids)
+            s.add_all(EvalTaskRow(server=self.server, project_id=project_id, task_id=int(t)) for t in task_ids)
 
     # -- events ------------------------------------------------------------------------------------
     def add_event(self, project_id: int, kind: str, detail: dict[str, Any]) -> None:
-        with self._session() as s:
-            s.add(EventRow(project_id=project_id, kind=kind, detail=_jsonable(detail)))
+        with self._session(project_id) as s:
+            s.add(EventRow(server=self.server, project_id=project_id, kind=kind, detail=_jsonable(detail)))
 
     def events(self, project_id: int, kind: str | None = None, limit: int = 50) -> list[Event]:
-        with self._session() as s:
-            q = select(EventRow).where(EventRow.project_id == project_id)
+        with self._session(project_id) as s:
+            q = select(EventRow).where(self._of(EventRow, project_id))
             if kind:
                 q = q.where(EventRow.kind == kind)
             rows = s.scalars(q.order_by(EventRow.id.desc()).limit(limit))
@@ -237,24 +279,27 @@ class History:
     # -- automation --------------------------------------------------------------------------------
     def automation(self, project_id: int) -> AutomationRecord | None:
         """The project's automation settings and counter, or None when automation was never set up."""
-        with self._session() as s:
-            row = s.get(AutomationRow, project_id)
+        with self._session(project_id) as s:
+            row = s.get(AutomationRow, (self.server, project_id))
             if row is None:
                 return None
             return AutomationRecord(row.project_id, row.every, dict(row.settings or {}), row.counted or 0)
 
     def save_automation(self, project_id: int, *, every: int, settings: dict[str, Any]) -> None:
-        with self._session() as s:
-            row = s.get(AutomationRow, project_id) or AutomationRow(project_id=project_id, counted=0, seen=[])
+        with self._session(project_id) as s:
+            row = s.get(AutomationRow, (self.server, project_id))
+            row = row or AutomationRow(server=self.server, project_id=project_id, counted=0, seen=[])
             row.every, row.settings = every, settings
             s.add(row)
 
     def count_annotation(self, project_id: int, annotation_id: int, default_every: int) -> tuple[int, int, bool]:
         """Count one new annotation (duplicates ignored). Returns (counted, every, was_new)."""
-        with self._session() as s:
-            row = s.get(AutomationRow, project_id)
+        with self._session(project_id) as s:
+            row = s.get(AutomationRow, (self.server, project_id))
             if row is None:
-                row = AutomationRow(project_id=project_id, every=default_every, settings={}, counted=0, seen=[])
+                row = AutomationRow(
+                    server=self.server, project_id=project_id, every=default_every, settings={}, counted=0, seen=[]
+                )
                 s.add(row)
             seen = list(row.seen or [])
             if annotation_id in seen:
@@ -265,21 +310,21 @@ class History:
 
     def count_back(self, project_id: int, n: int) -> None:
         """Return ``n`` taken annotations to the counter (their run failed)."""
-        with self._session() as s:
-            row = s.get(AutomationRow, project_id)
+        with self._session(project_id) as s:
+            row = s.get(AutomationRow, (self.server, project_id))
             if row is not None:
                 row.counted = (row.counted or 0) + n
 
     def take_counted(self, project_id: int) -> int:
         """Reset the counter when a run starts; annotations arriving during the run count toward the next."""
-        with self._session() as s:
-            row = s.get(AutomationRow, project_id)
+        with self._session(project_id) as s:
+            row = s.get(AutomationRow, (self.server, project_id))
             if row is None:
                 return 0
             taken, row.counted = row.counted, 0
             return taken
 
-    # -- the per-project run lock ------------------------------------------------------------------
+    # -- the per-project run lock (al_core.store.locks) --------------------------------------------
     @contextmanager
     def run_lock(self, project_id: int, owner: str) -> Iterator[RunLock]:
         """Hold the project's run lock (across processes) for the duration of the block.
@@ -287,67 +332,21 @@ class History:
         Raises:
             IterationLocked: another live run holds it; the message says who and since when.
         """
-        lock = self._acquire(project_id, owner)
+        self._claim_once(project_id)
+        lock = locks.acquire(self._session, self.server, project_id, owner)
         try:
             yield lock
         finally:
             lock.release()
 
-    def _acquire(self, project_id: int, owner: str) -> RunLock:
-        host, pid = socket.gethostname(), os.getpid()
-        for _ in range(3):
-            try:
-                with self._session() as s:
-                    s.add(LockRow(project_id=project_id, owner=owner, host=host, pid=pid))
-                return RunLock(self, project_id)
-            except IntegrityError:
-                holder = self.lock_holder(project_id)
-                if holder is None:
-                    continue
-                if not _is_stale(holder, host):
-                    since = holder.acquired_at.strftime("%Y-%m-%d %H:%M:%S UTC")
-                    raise IterationLocked(
-                        f"An iteration is already running on project {project_id}: started by {holder.owner} "
-                        f"at {since}. Wait for it to finish; its result will appear in the history."
-                    ) from None
-                with self._session() as s:  # recover a crashed holder's lock
-                    s.execute(delete(LockRow).where(LockRow.project_id == project_id, LockRow.pid == holder.pid))
-        raise IterationLocked(f"Could not take the run lock of project {project_id}; try again.")
-
     def lock_holder(self, project_id: int) -> LockHolder | None:
-        with self._session() as s:
-            row = s.get(LockRow, project_id)
-            if row is None:
-                return None
-            return LockHolder(row.project_id, row.owner, row.host, row.pid, row.acquired_at, row.heartbeat_at)
+        self._claim_once(project_id)
+        return locks.holder(self._session, self.server, project_id)
 
 
-class RunLock:
-    def __init__(self, history: History, project_id: int) -> None:
-        self._history, self.project_id, self._pid = history, project_id, os.getpid()
-
-    def heartbeat(self) -> None:
-        with self._history._session() as s:
-            row = s.get(LockRow, self.project_id)
-            if row is not None and row.pid == self._pid:
-                row.heartbeat_at = utcnow()
-
-    def release(self) -> None:
-        with self._history._session() as s:
-            s.execute(delete(LockRow).where(LockRow.project_id == self.project_id, LockRow.pid == self._pid))
-
-
-def _is_stale(holder: LockHolder, host: str) -> bool:
-    if utcnow() - holder.heartbeat_at > STALE_LOCK_AFTER:
-        return True
-    if holder.host == host and holder.pid != os.getpid():
-        try:
-            os.kill(holder.pid, 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            return False
-    return False
+def _has_rows(session: Session, table: Any, server: str, project_id: int) -> bool:
+    found = select(table.project_id).where(table.server == server, table.project_id == project_id).limit(1)
+    return session.scalar(found) is not None
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -365,7 +364,8 @@ def _unavailable(url: str, err: Exception) -> str:
     return f"The history database ({shown}) is unavailable: {type(err).__name__}: {str(err).splitlines()[0][:200]}. Check AL_DB_URL and that the database is reachable and writable."
 
 
-_WRITABLE = {c.name for c in IterationRow.__table__.columns} - {"id", "project_id", "number", "status", "started_at"}
+_WRITABLE = {c.name for c in IterationRow.__table__.columns} - {"id", "server", "project_id", "number", "status"}
+_WRITABLE -= {"started_at"}
 
 
 def _record(row: IterationRow) -> IterationRecord:

@@ -302,7 +302,8 @@ class IterationRecord:
     ``status`` is ``running``, ``succeeded`` or ``failed``. A running iteration has no ``finished_at`` and says
     in ``step`` which step it is on (None before the first); a failed one has its ``error``. ``timings`` are
     seconds per step. ``artifact_path`` is None when no model was trained; ``predictions_state`` is
-    ``none | kept | pruning | pruned``.
+    ``none | kept | pruning | pruned``. ``server`` is the key of the Label Studio server whose project it ran on
+    (``settings.server_key``; empty in a record built without one).
     """
 
     id: int
@@ -322,6 +323,7 @@ class IterationRecord:
     artifact_path: str | None = None
     predictions_state: str = "none"
     step: str | None = None
+    server: str = ""
 
     @classmethod
     def from_columns(cls, columns: Mapping[str, Any]) -> IterationRecord:
@@ -375,6 +377,7 @@ _PLAIN_COLUMNS = (
     "artifact_path",
     "predictions_state",
     "step",
+    "server",
 )
 
 

@@ -2,6 +2,11 @@
 
 Readers outside the store get typed records (``al_core.store.records``), never these rows. The schema is
 created and upgraded by the Alembic migrations in ``al_core/store/migrations`` (a change here needs one there).
+
+Every row belongs to one project of one Label Studio server: ``server`` is the server's key
+(``settings.server_key``, its normalized URL) and is part of every key, since project and task ids are only
+unique within a server. ``""`` marks a row of a history written before servers were stored and not yet
+attached to one (see migration 0005 and ``History``).
 """
 
 from __future__ import annotations
@@ -9,8 +14,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+SERVER_LENGTH = 500  # a server key is a URL
+UNATTACHED = ""  # the server of a row written before servers were stored, until a server claims it
 
 
 def utcnow() -> datetime:
@@ -23,8 +31,9 @@ class Base(DeclarativeBase):
 
 class IterationRow(Base):
     __tablename__ = "iterations"
-    __table_args__ = (UniqueConstraint("project_id", "model_version"),)
+    __table_args__ = (UniqueConstraint("server", "project_id", "model_version", name="uq_iterations_server_version"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    server: Mapped[str] = mapped_column(String(SERVER_LENGTH), server_default=UNATTACHED)
     project_id: Mapped[int] = mapped_column(Integer, index=True)
     number: Mapped[int] = mapped_column(Integer)
     model_version: Mapped[str] = mapped_column(String(120))
@@ -45,13 +54,16 @@ class IterationRow(Base):
 
 class EvalTaskRow(Base):
     __tablename__ = "eval_tasks"
+    server: Mapped[str] = mapped_column(String(SERVER_LENGTH), primary_key=True, server_default=UNATTACHED)
     project_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     task_id: Mapped[int] = mapped_column(Integer, primary_key=True)
 
 
 class EventRow(Base):
     __tablename__ = "events"
+    __table_args__ = (Index("ix_events_server_project", "server", "project_id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    server: Mapped[str] = mapped_column(String(SERVER_LENGTH), server_default=UNATTACHED)
     project_id: Mapped[int] = mapped_column(Integer, index=True)
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     kind: Mapped[str] = mapped_column(String(40))  # rollback | prune | trigger | ...
@@ -60,6 +72,7 @@ class EventRow(Base):
 
 class AutomationRow(Base):
     __tablename__ = "automation"
+    server: Mapped[str] = mapped_column(String(SERVER_LENGTH), primary_key=True, server_default=UNATTACHED)
     project_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     every: Mapped[int] = mapped_column(Integer, default=10)
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -69,6 +82,7 @@ class AutomationRow(Base):
 
 class LockRow(Base):
     __tablename__ = "run_locks"
+    server: Mapped[str] = mapped_column(String(SERVER_LENGTH), primary_key=True, server_default=UNATTACHED)
     project_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     owner: Mapped[str] = mapped_column(String(200))
     host: Mapped[str] = mapped_column(String(200))

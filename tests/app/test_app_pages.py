@@ -89,6 +89,17 @@ def test_a_wrong_key_shows_a_clear_error(make_app: MakeApp, label_studio: Connec
     assert "not-the-key-0000" not in shown
 
 
+def test_a_pasted_url_and_key_connect_as_meant(make_app: MakeApp, label_studio: Connection) -> None:
+    """Copied with a trailing slash and spaces, the key with the ``Token`` of its HTTP header: what is meant."""
+    at = open_page(make_app().run(), "pages/connect.py")
+    at.text_input(key=state.W_CONNECT_URL).set_value(f"  {label_studio.url}/projects/ ")
+    at.text_input(key=state.W_CONNECT_KEY).set_value(f" Token {label_studio.api_key}\n")
+    at.button(key=state.W_CONNECT_SUBMIT).click().run()
+    assert not at.exception and not at.error, texts(at.error)
+    connected = at.session_state[state.CONNECTION]
+    assert (connected.url, connected.api_key) == (label_studio.url, label_studio.api_key)
+
+
 # -- the whole flow ------------------------------------------------------------------------------------------
 def test_connect_create_import_sample_and_iterate(
     make_app: MakeApp, label_studio: Connection, gateway: Gateway, unique_title: str

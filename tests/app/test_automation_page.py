@@ -41,8 +41,11 @@ def test_register_save_and_remove(label_studio, gateway: Gateway, unique_title: 
     at.selectbox(key="w_auto_strategy").set_value("entropy")
     at.button(key="w_auto_save").click().run()
     assert not at.exception
-    saved = History(settings.db_url()).automation(project.id)
+    saved = History(settings.db_url(), server=label_studio.url).automation(project.id)
     assert saved.every == 3 and saved.settings["strategy"] == "entropy"
+    assert set(saved.settings) == {"model", "strategy", "diversity", "upload_top", "eval_size"}
+    assert at.selectbox(key="w_auto_strategy").value == "entropy", "read back from the stored settings"
+    assert "w_auto_control" not in {box.key for box in at.selectbox}, "one <Choices>: nothing to choose"
 
     at.button(key="w_auto_remove").click().run()
     assert not at.exception and gateway.list_webhooks(project.id) == []
@@ -80,3 +83,23 @@ def test_the_page_explains_a_burst_with_the_receivers_own_numbers(monkeypatch) -
     assert not at.exception
     (note,) = [c.value for c in at.caption if "burst" in c.value]
     assert "waits until 7 seconds pass without a new one (at the latest 3 min after the N-th)" in note
+
+
+def test_the_choices_to_learn_is_asked_for_and_stored_for_automatic_runs(
+    label_studio, two_choices_project: int, monkeypatch
+) -> None:
+    """Issue #19 D1: with two <Choices> over the text, automatic runs need to know which one to learn."""
+    at = _app(label_studio, monkeypatch, two_choices_project)
+    assert any("several <Choices>" in w.value and "automatic runs fail" in w.value for w in at.warning)
+    assert at.selectbox(key="w_auto_control").options == ["topic", "subtopic"]
+    at.selectbox(key="w_auto_control").set_value("subtopic")
+    at.checkbox(key="w_auto_diversity").uncheck()
+    at.number_input(key="w_auto_eval_size").set_value(5)
+    at.button(key="w_auto_save").click().run()
+    assert not at.exception and not at.error
+    saved = History(settings.db_url(), server=label_studio.url).automation(two_choices_project)
+    assert saved is not None and saved.settings["control"] == "subtopic"
+    assert (saved.settings["diversity"], saved.settings["eval_size"]) == (False, 5)
+    at.run()
+    assert not any("several <Choices>" in w.value for w in at.warning)
+    assert at.selectbox(key="w_auto_control").value == "subtopic"

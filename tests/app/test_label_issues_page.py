@@ -41,7 +41,7 @@ def test_the_page_finds_label_errors_and_hides_reviewed_ones(
     assert not at.exception
     assert f"w_issues_reviewed_{first.task_id}" not in [b.key for b in at.button]
     assert any(f"Task {first.task_id} marked as reviewed" in s.value for s in at.success)
-    stored = reviews.reviews(History(app_settings.db_url()), label_studio.url, project_id)
+    stored = reviews.reviews(History(app_settings.db_url(), server=label_studio.url), project_id)
     assert stored[first.task_id].label == first.given and stored[first.task_id].reviewed_by == "admin"
     assert any("1 reviewed ones hidden" in c.value for c in at.caption)
 

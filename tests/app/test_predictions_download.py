@@ -15,7 +15,7 @@ from tests.conftest import create_small_sample_project
 def test_progress_prepares_the_same_file_as_the_cli(make_app, label_studio, gateway: Gateway) -> None:
     project = create_small_sample_project(gateway, "predictions download")
     GoldAnnotator(gateway, project.id, sample_gold().get).label(30)
-    history = History(app_settings.db_url())
+    history = History(app_settings.db_url(), server=gateway.url)
     done = run_iteration(gateway, history, project.id, IterationSettings(model="tfidf-logreg", upload_top=50))
 
     at = make_app(label_studio)

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from al_core import settings
 from al_core.store.history import History
-from tests.app.test_progress_page import add_version, label_studio_up, metric, open_progress, project_id, texts
+from tests.app.test_progress_page import FAKE, add_version, label_studio_up, metric, open_progress, project_id, texts
 
 __all__ = ["label_studio_up", "project_id"]  # fixtures used here
 MakeApp = Callable[..., AppTest]
@@ -18,7 +18,7 @@ MakeApp = Callable[..., AppTest]
 def test_a_change_of_the_history_shows_at_the_next_run(
     make_app: MakeApp, project_id: int, label_studio_up: Callable[..., None]
 ) -> None:
-    history = History(settings.db_url())
+    history = History(settings.db_url(), server=FAKE.url)
     add_version(history, project_id, 40, accuracy=0.70, entropy=0.5)
     add_version(history, project_id, 60, accuracy=0.74, entropy=0.4, kappa=0.9)
     label_studio_up(project_id)

@@ -95,13 +95,15 @@ def add_version(
         metrics=metrics,
         uncertainty=uncertainty,
         timings={"read": 1.0, "train": 2.0, "upload": 3.0},
-        artifact_path=str(versions.model_path(project_id, record.model_version)) if accuracy is not None else None,
+        artifact_path=str(versions.model_path(history.server, project_id, record.model_version))
+        if accuracy is not None
+        else None,
     )
     return record.model_version
 
 
-def three_versions(project_id: int) -> list[str]:
-    history = History(settings.db_url())
+def three_versions(project_id: int, server: str = FAKE.url) -> list[str]:
+    history = History(settings.db_url(), server=server)
     return [
         add_version(history, project_id, 3),
         add_version(history, project_id, 40, accuracy=0.70, entropy=0.50),
@@ -172,7 +174,7 @@ def test_no_versions_yet(make_app: MakeApp, project_id: int, label_studio_up: Ca
 def test_only_failed_iterations_is_the_empty_state(
     make_app: MakeApp, project_id: int, label_studio_up: Callable[..., None]
 ) -> None:
-    add_version(History(settings.db_url()), project_id, 0, status="failed", error="boom")
+    add_version(History(settings.db_url(), server=FAKE.url), project_id, 0, status="failed", error="boom")
     label_studio_up(project_id)
     at = open_progress(make_app, project_id)
     assert any(i.startswith("No model versions yet") for i in texts(at.info))
@@ -212,7 +214,9 @@ def test_a_failed_last_iteration_is_shown(
     make_app: MakeApp, project_id: int, label_studio_up: Callable[..., None]
 ) -> None:
     three_versions(project_id)
-    add_version(History(settings.db_url()), project_id, 0, status="failed", error="Label Studio is down")
+    add_version(
+        History(settings.db_url(), server=FAKE.url), project_id, 0, status="failed", error="Label Studio is down"
+    )
     label_studio_up(project_id)
     at = open_progress(make_app, project_id)
     assert any("failed" in w and "Label Studio is down" in w for w in texts(at.warning))
@@ -223,7 +227,7 @@ def test_a_running_iteration_is_shown_with_its_step(
     make_app: MakeApp, project_id: int, label_studio_up: Callable[..., None]
 ) -> None:
     three_versions(project_id)
-    history = History(settings.db_url())
+    history = History(settings.db_url(), server=FAKE.url)
     running = history.start_iteration(project_id, None, {"strategy": "margin"}, "webhook")  # labels not read yet
     history.set_step(running.id, "train")
     label_studio_up(project_id)
@@ -256,7 +260,7 @@ def test_a_rolled_back_queue_is_mentioned(
 def test_better_only_when_the_paired_test_says_so_and_the_mistakes_are_listed(
     make_app: MakeApp, project_id: int, label_studio_up: Callable[..., None]
 ) -> None:
-    history = History(settings.db_url())
+    history = History(settings.db_url(), server=FAKE.url)
     add_version(history, project_id, 40, accuracy=0.5, right=set(range(1, 21)))
     better = add_version(history, project_id, 60, accuracy=0.9, right=set(range(1, 37)))
     label_studio_up(project_id, live=better)
@@ -278,7 +282,7 @@ def test_better_only_when_the_paired_test_says_so_and_the_mistakes_are_listed(
 def test_a_difference_within_noise_is_not_drawn_as_progress(
     make_app: MakeApp, project_id: int, label_studio_up: Callable[..., None]
 ) -> None:
-    history = History(settings.db_url())
+    history = History(settings.db_url(), server=FAKE.url)
     add_version(history, project_id, 40, accuracy=0.7, right=set(range(1, 29)))
     add_version(history, project_id, 60, accuracy=0.7, right=set(range(2, 30)))
     label_studio_up(project_id)
@@ -326,7 +330,7 @@ def test_model_download_only_when_the_file_exists(
     at = open_progress(make_app, project_id)
     assert any("not on this machine" in c for c in texts(at.caption))
 
-    path = versions.model_path(project_id, names[-1])
+    path = versions.model_path(FAKE.url, project_id, names[-1])
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"model bytes")
     at.run()
@@ -349,7 +353,7 @@ def test_compare_two_versions(make_app: MakeApp, project_id: int, label_studio_u
 
 
 def test_two_hundred_versions_render(make_app: MakeApp, project_id: int, label_studio_up: Callable[..., None]) -> None:
-    history = History(settings.db_url())
+    history = History(settings.db_url(), server=FAKE.url)
     add_version(history, project_id, 2)
     for i in range(1, 200):
         add_version(history, project_id, 10 * i, accuracy=0.5 + i / 500, entropy=0.6 - i / 1000, kappa=0.8 + i / 1000)
@@ -366,7 +370,7 @@ def test_with_the_real_label_studio(
     make_app: MakeApp, label_studio: Connection, gateway: Gateway, unique_title: str
 ) -> None:
     project = gateway.create_project(unique_title, TEMPLATES["sentiment"])
-    three_versions(project.id)
+    three_versions(project.id, label_studio.url)
     at = make_app(label_studio)
     at.query_params["project"] = str(project.id)
     at.switch_page(PAGE).run()

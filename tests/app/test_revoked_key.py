@@ -42,7 +42,7 @@ def test_a_key_reset_mid_session_is_shown_as_a_message(
     at.button(key=state.W_RUN).click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert _rejected(at.error), _shown(at)
-    assert History(db_url()).iterations(project.id) == [], "nothing recorded"
+    assert History(db_url(), server=label_studio.url).iterations(project.id) == [], "nothing recorded"
     assert Gateway(label_studio.url, label_studio.api_key).get_project(project.id).model_version == ""
 
     at.switch_page("pages/connect.py").run()  # the connection check no longer says "Connected"

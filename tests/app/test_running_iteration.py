@@ -92,7 +92,7 @@ def held(gateway: Gateway, project_id: int) -> Iterator[tuple[threading.Event, l
     def run() -> None:
         try:
             chosen = IterationSettings(model="tfidf-logreg", upload_top=5, eval_size=0, trigger="webhook")
-            history = History(settings.db_url())
+            history = History(settings.db_url(), server=gateway.url)
             outcome.append(
                 run_iteration(gateway, history, project_id, chosen, on_progress=hold, owner="the webhook receiver")
             )
@@ -147,7 +147,7 @@ def test_every_page_and_status_read_an_iteration_held_mid_run(
 def test_every_page_and_status_show_a_failed_runs_error(
     make_app: MakeApp, label_studio: Connection, gateway: Gateway, project_id: int
 ) -> None:
-    history = History(settings.db_url())
+    history = History(settings.db_url(), server=gateway.url)
     run_iteration(gateway, history, project_id, IterationSettings(model="tfidf-logreg", upload_top=5, eval_size=0))
     with pytest.raises(ALError) as failure:
         run_iteration(gateway, history, project_id, IterationSettings(model="tfidf-logreg", control="nope"))

@@ -45,7 +45,7 @@ def test_the_dashboards_link_serves_the_lowest_scored_task_first(label_studio_se
     gateway.import_tasks(project.id, [[{"text": text} for text, _ in rows]])
     GoldAnnotator(gateway, project.id, sample_gold().get).label(40)
     settings = IterationSettings(model="tfidf-logreg", upload_top=0, diversity=False)
-    done = run_iteration(gateway, History(app_settings.db_url()), project.id, settings)
+    done = run_iteration(gateway, History(app_settings.db_url(), server=gateway.url), project.id, settings)
 
     labeled = {t.id for t in gateway.labeled_tasks(project.id)}
     scores = {

@@ -58,7 +58,9 @@ def project_id(gateway: Gateway) -> int:
     for i, task in enumerate(t for t in gateway.list_tasks(project.id) if t.data["text"] in benign[:6]):
         gateway.create_annotation(task.id, prediction_result(spec, LABEL if i % 2 else "fine"))
     # One iteration (the dashboard shares this history): its pages then show the label in tables and charts.
-    run_iteration(gateway, History(db_url()), project.id, IterationSettings(upload_top=50, eval_size=2))
+    run_iteration(
+        gateway, History(db_url(), server=gateway.url), project.id, IterationSettings(upload_top=50, eval_size=2)
+    )
     return project.id
 
 

@@ -44,7 +44,7 @@ def test_a_project_with_no_unlabeled_tasks(gateway: Gateway, unique_title: str) 
         _label(gateway, project, ids, text, "pos")
     for text in NEG:
         _label(gateway, project, ids, text, "neg")
-    result = run_iteration(gateway, History(db_url()), project.id, IterationSettings(eval_size=2))
+    result = run_iteration(gateway, History(db_url(), server=gateway.url), project.id, IterationSettings(eval_size=2))
     assert result.status == "succeeded" and result.n_unlabeled == 0 and result.n_predictions == 0
     assert result.message.endswith(
         "Nothing was queued: every task is labeled, so nothing is left to queue; import more tasks to continue."
@@ -57,7 +57,7 @@ def test_unknown_labels_are_counted_and_one_class_is_a_cold_start(gateway: Gatew
     for text in POS[:4]:
         _label(gateway, project, ids, text, "pos")
     _label(gateway, project, ids, NEG[0], "not-in-the-config")
-    result = run_iteration(gateway, History(db_url()), project.id, IterationSettings(eval_size=1))
+    result = run_iteration(gateway, History(db_url(), server=gateway.url), project.id, IterationSettings(eval_size=1))
     assert result.cold_start and "fewer than two classes" in result.message
     assert result.counts["unknown_labels"] == {"not-in-the-config": 1}
 
@@ -70,7 +70,9 @@ def test_tasks_missing_the_configured_key_are_counted(gateway: Gateway, unique_t
         _label(gateway, project, ids, text, "pos")
     for text in NEG[:3]:
         _label(gateway, project, ids, text, "neg")
-    result = run_iteration(gateway, History(db_url()), project.id, IterationSettings(eval_size=1, upload_top=0))
+    result = run_iteration(
+        gateway, History(db_url(), server=gateway.url), project.id, IterationSettings(eval_size=1, upload_top=0)
+    )
     assert result.status == "succeeded"
     assert result.counts["missing_text"] == 3
     assert result.n_unlabeled == len(POS + NEG) - 6 - 0  # the 3 empty tasks are not in the pool

@@ -82,7 +82,7 @@ def test_iterate_prunes_old_versions_in_a_detached_process(label_studio, gateway
     GoldAnnotator(gateway, project.id, sample_gold().get).label(5)  # new labels: a second version
     second = _cli(*args, env=env)  # returns at once; the detached pruner removes the first version
     assert second.returncode == 0, second.stderr
-    history = History(db_url())
+    history = History(db_url(), server=label_studio.url)
 
     def pruned() -> bool:
         return any(e.detail == {"version": first, "state": "done"} for e in history.events(project.id, "prune"))
@@ -93,3 +93,54 @@ def test_iterate_prunes_old_versions_in_a_detached_process(label_studio, gateway
     assert pruned(), history.events(project.id, "prune")
     assert first not in gateway.model_versions(project.id)
     assert json.loads(second.stdout)["model_version"] in gateway.model_versions(project.id)
+
+
+def test_two_choices_the_cli_learns_the_one_named_and_status_and_automation_show_it(
+    label_studio, gateway: Gateway, two_choices_project: int
+) -> None:
+    """Issue #19 D1: ``iterate`` once failed with "choose ... (control=...)" and no option to choose with."""
+    pid, conn = str(two_choices_project), ["--url", label_studio.url, "--api-key", label_studio.api_key]
+    refused = _cli("iterate", *conn, "--project", pid, "--model", "tfidf-logreg", "--no-prune")
+    assert refused.returncode == 1 and "'topic', 'subtopic'" in refused.stderr and "--control NAME" in refused.stderr
+    args = ("--project", pid, "--model", "tfidf-logreg", "--upload-top", "0", "--no-prune", "--json")
+    done = _cli("iterate", *conn, *args, "--control", "subtopic")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    predictions = gateway.list_predictions(two_choices_project, out["model_version"])
+    assert {r["from_name"] for p in predictions for r in p.result} == {"subtopic"}, "subtopic is what it learned"
+    assert set(out["metrics"]["labels"]) == {"refund", "fee", "limit"}
+
+    status = json.loads(_cli("status", *conn, "--project", pid, "--json").stdout)
+    refused_run, learned = status["iterations"]  # the refused run is recorded as failed, with its reason
+    assert refused_run["status"] == "failed" and "--control NAME" in refused_run["error"]
+    assert status["controls"] == ["topic", "subtopic"] and learned["control"] == "subtopic"
+    assert status["automation"]["control"] is None, "automatic runs have not been told yet"
+    text = _cli("status", *conn, "--project", pid).stdout
+    assert "<Choices> over text: topic, subtopic" in text and "control=subtopic" in text
+
+    unknown = _cli("automation", *conn, "--project", pid, "--control", "sub-topic")
+    assert unknown.returncode == 1 and 'There is no <Choices name="sub-topic">' in unknown.stderr
+    stored = _cli(
+        "automation", *conn, "--project", pid, "--control", "topic", "--every", "4", "--no-diversity", "--json"
+    )
+    assert stored.returncode == 0, stored.stderr
+    assert json.loads(stored.stdout)["settings"] == {"control": "topic", "diversity": False}
+    again = json.loads(_cli("automation", *conn, "--project", pid, "--upload-top", "0", "--json").stdout)
+    assert again["every"] == 4 and again["settings"] == {"control": "topic", "diversity": False, "upload_top": 0}
+    status = json.loads(_cli("status", *conn, "--project", pid, "--json").stdout)
+    assert status["automation"]["control"] == "topic" and status["automation"]["every"] == 4
+    assert "control=topic" in _cli("status", *conn, "--project", pid).stdout
+
+
+def test_every_setting_of_the_active_learning_page_is_an_iterate_flag_and_can_be_stored() -> None:
+    """The rule of issue #19 kind D, checked on the parser: the page's settings are the CLI's."""
+    from al_core.__main__ import SETTINGS_FLAGS, _parser
+    from al_core.automation.registration import STORED
+
+    offered = {"model", "strategy", "diversity", "eval_size", "upload_top", "control"}  # pages/active_learning.py
+    page = (PROJECT_ROOT / "pages" / "active_learning.py").read_text(encoding="utf-8")
+    assert all(f"{name}=" in page for name in offered), "the page passes each to IterationSettings"
+    assert offered <= set(SETTINGS_FLAGS) <= set(STORED)
+    for command in ("iterate", "automation"):
+        args = vars(_parser().parse_args([command, "--project", "1"]))
+        assert set(SETTINGS_FLAGS) <= set(args), command

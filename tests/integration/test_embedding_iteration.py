@@ -17,7 +17,7 @@ pytestmark = pytest.mark.skipif(os.environ.get("AL_EMBEDDINGS") == "0", reason="
 
 
 def test_second_iteration_embeds_zero_unchanged_tasks(gateway: Gateway) -> None:
-    history = History(db_url())
+    history = History(db_url(), server=gateway.url)
     project = create_sample_project(gateway, "embedding iteration test")
     annotator = GoldAnnotator(gateway, project.id, sample_gold().get)
     settings = IterationSettings(model="tfidf+minilm-logreg", diversity=True, upload_top=100)

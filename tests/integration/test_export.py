@@ -26,7 +26,7 @@ def test_every_task_gets_one_row_with_its_human_label_and_eval_flag(label_studio
     project = create_sample_project(gateway, "export test")
     gold = sample_gold()
     labeled = GoldAnnotator(gateway, project.id, gold.get).label(40)
-    history = History(app_settings.db_url())
+    history = History(app_settings.db_url(), server=gateway.url)
     done = run_iteration(gateway, history, project.id, IterationSettings(model="tfidf-logreg", upload_top=50))
     gateway.import_tasks(project.id, [[{"text": "   "}]])  # a task with no readable text is left out, and counted
 
@@ -72,7 +72,7 @@ def test_every_task_gets_one_row_with_its_human_label_and_eval_flag(label_studio
 
 def test_unknown_versions_and_projects_without_a_version_are_refused(gateway: Gateway) -> None:
     project = create_small_sample_project(gateway, "export refusals")
-    history = History(app_settings.db_url())
+    history = History(app_settings.db_url(), server=gateway.url)
     with pytest.raises(NotFound, match=r"has no current model version: run an iteration first"):
         export.export_predictions(gateway, history, project.id)
     with pytest.raises(NotFound, match=r"Model version 'al-0009-n5' of project \d+ has no saved model"):

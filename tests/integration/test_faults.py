@@ -16,7 +16,8 @@ from al_core.lab.sample import GoldAnnotator, create_sample_project, sample_gold
 from al_core.labelstudio.gateway import Gateway
 from al_core.pruning import prune_versions
 from al_core.settings import db_url
-from al_core.store.history import History, LockRow
+from al_core.store.history import History
+from al_core.store.rows import LockRow
 from tests.faultproxy import FaultProxy
 
 
@@ -35,9 +36,9 @@ def project(gateway: Gateway):
 
 
 def test_server_cut_during_upload_loses_nothing(label_studio, gateway: Gateway, project, proxy: FaultProxy) -> None:
-    history = History(db_url())
-    first = run_iteration(gateway, history, project.id, IterationSettings(upload_top=100))
     flaky = Gateway(proxy.url, label_studio.api_key)
+    history = History(db_url(), server=proxy.url)  # the server as reached through the proxy: its own history
+    first = run_iteration(flaky, history, project.id, IterationSettings(upload_top=100))
 
     def cut_mid_upload(step: str, fraction: float, _: str) -> None:
         if step == "upload" and 0 < fraction < 1:
@@ -57,7 +58,7 @@ def test_server_cut_during_upload_loses_nothing(label_studio, gateway: Gateway, 
     assert again.status == "succeeded"
     assert gateway.get_project(project.id).model_version == again.model_version
     # The background pruner removes the failed version's partial predictions (it is not a kept version).
-    pruned = prune_versions(gateway, history, project.id, keep=3)
+    pruned = prune_versions(flaky, history, project.id, keep=3)
     assert failed.model_version in pruned
     assert failed.model_version not in gateway.model_versions(project.id)
 
@@ -88,7 +89,7 @@ def test_unreachable_at_start_is_a_clear_error(label_studio, proxy: FaultProxy) 
 
 
 def test_two_simultaneous_runs_exactly_one_runs(gateway: Gateway, project) -> None:
-    history = History(db_url())
+    history = History(db_url(), server=gateway.url)
     before = len(history.iterations(project.id))
     outcomes: list[str] = []
     barrier = threading.Barrier(2)
@@ -113,10 +114,18 @@ def test_two_simultaneous_runs_exactly_one_runs(gateway: Gateway, project) -> No
 
 
 def test_a_stale_lock_from_a_crashed_process_is_recovered(gateway: Gateway, project) -> None:
-    history = History(db_url())
+    history = History(db_url(), server=gateway.url)
     dead_pid = 2**22 + 12345  # above Linux's default pid_max: no such process
     with history._session() as s:
-        s.add(LockRow(project_id=project.id, owner="a crashed process", host=os.uname().nodename, pid=dead_pid))
+        s.add(
+            LockRow(
+                server=history.server,
+                project_id=project.id,
+                owner="a crashed process",
+                host=os.uname().nodename,
+                pid=dead_pid,
+            )
+        )
     result = run_iteration(gateway, history, project.id, IterationSettings(upload_top=50), force=True)
     assert result.status == "succeeded"
     assert history.lock_holder(project.id) is None
@@ -126,4 +135,4 @@ def test_history_database_unavailable_is_a_clear_error(tmp_path: Path) -> None:
     blocked = tmp_path / "not-a-dir"
     blocked.write_text("a file where a directory should be")
     with pytest.raises(HistoryUnavailable, match="history database .* is unavailable"):
-        History(f"sqlite:///{blocked}/history.sqlite")
+        History(f"sqlite:///{blocked}/history.sqlite", server="http://127.0.0.1:8080")

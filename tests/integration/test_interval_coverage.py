@@ -35,7 +35,7 @@ def _whole_eval_set(gateway: Gateway, project_id: int, eval_ids: tuple[int, ...]
 
 def test_reported_intervals_contain_the_whole_evaluation_set_accuracy(gateway: Gateway) -> None:
     project = create_sample_project(gateway, "interval coverage")
-    history = History(db_url())
+    history = History(db_url(), server=gateway.url)
     annotator = GoldAnnotator(gateway, project.id, sample_gold().get)
     settings = IterationSettings(model="tfidf-logreg", upload_top=UPLOAD_TOP, diversity=False)
     run_iteration(gateway, history, project.id, settings)  # cold start: no labels yet
@@ -52,7 +52,7 @@ def test_reported_intervals_contain_the_whole_evaluation_set_accuracy(gateway: G
         low, high = record.metrics.accuracy_ci or (None, None)
         assert low is not None and high is not None, f"{result.model_version} reported no interval"
         assert result.metrics["accuracy_ci"] == [low, high] and result.metrics["n_eval"] == record.metrics.n_eval
-        model = models.load_model(versions.model_path(project.id, result.model_version))
+        model = models.load_model(versions.model_path(gateway.url, project.id, result.model_version))
         whole = sum(p == t for p, t in zip(model.predict(texts), truth, strict=True)) / len(truth)
         rows.append((result.model_version, record.metrics.n_eval, record.metrics.accuracy, low, high, whole))
     report = "\n".join(

@@ -21,8 +21,8 @@ K = 150
 
 
 @pytest.fixture(scope="module")
-def history() -> History:
-    return History(db_url())
+def history(label_studio) -> History:
+    return History(db_url(), server=label_studio.url)
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +80,7 @@ def test_uploads_are_the_k_most_informative_plus_unlabeled_eval_tasks(
     # Recompute margin over the pool with the saved model: the K uploads are the K most informative.
     pool = [t for t in gateway.list_tasks(project.id) if t.id not in labeled]
     spec_tasks = [t for t in pool if t.id not in eval_ids]
-    model = models.load_model(versions.model_path(project.id, second.model_version))
+    model = models.load_model(versions.model_path(gateway.url, project.id, second.model_version))
     texts = [t.data["text"] for t in spec_tasks]
     info = strategies.informativeness("margin", model.predict_proba(texts))
     top = {spec_tasks[i].id for i in np.argsort(-info, kind="stable")[:K]}
@@ -163,8 +163,8 @@ class CountingGateway(Gateway):
 
 
 class CountingHistory(History):
-    def __init__(self, url: str) -> None:
-        super().__init__(url)
+    def __init__(self, url: str, server: str) -> None:
+        super().__init__(url, server=server)
         self.iteration_reads = 0
 
     def iterations(self, project_id: int):
@@ -174,7 +174,10 @@ class CountingHistory(History):
 
 def test_an_iteration_reads_the_project_and_the_earlier_iterations_once(played, label_studio) -> None:
     project, _, _, _ = played
-    gateway, history = CountingGateway(label_studio.url, label_studio.api_key), CountingHistory(db_url())
+    gateway, history = (
+        CountingGateway(label_studio.url, label_studio.api_key),
+        CountingHistory(db_url(), label_studio.url),
+    )
     settings = IterationSettings(upload_top=20, diversity=False)
     result = run_iteration(gateway, history, project.id, settings, force=True)  # no label since the last run
     assert not result.cold_start and result.uncertainty["kappa"] is not None  # it compared with the previous version

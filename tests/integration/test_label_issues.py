@@ -45,7 +45,10 @@ def test_injected_label_errors_are_found_and_reviewed_ones_hidden(
     project_id, flipped = noisy
     steps: list[str] = []
     found = quality.find_label_issues(
-        gateway, History(db_url()), project_id, on_progress=lambda s, f, m: steps.append(s) if f == 0 else None
+        gateway,
+        History(db_url(), server=gateway.url),
+        project_id,
+        on_progress=lambda s, f, m: steps.append(s) if f == 0 else None,
     )
     assert steps == ["read", "cross-validate", "rank"]  # a TF-IDF model embeds nothing
     assert found.n_labeled == found.n_ranked == 15 * N_PER_CLASS and found.folds == 5 and found.model == "tfidf-logreg"
@@ -58,7 +61,7 @@ def test_injected_label_errors_are_found_and_reviewed_ones_hidden(
     assert all(i.text for i in found.issues) and found.warnings == ()
 
     first = found.issues[0]
-    reviews.mark_reviewed(History(db_url()), gateway.url, project_id, first.task_id, first.given, by="test")
+    reviews.mark_reviewed(History(db_url(), server=gateway.url), project_id, first.task_id, first.given, by="test")
     env = {
         "LABEL_STUDIO_URL": label_studio.url,
         "LABEL_STUDIO_API_KEY": label_studio.api_key,

@@ -39,7 +39,7 @@ def test_an_iteration_on_label_studio_and_a_history_both_on_postgresql(
         gateway = Gateway(server.connection.url, server.connection.api_key)
         project = create_sample_project(gateway, "on PostgreSQL")
         GoldAnnotator(gateway, project.id, sample_gold().get).label(40)
-        history = History(postgres_server.new_database())
+        history = History(postgres_server.new_database(), server=gateway.url)
         result = run_iteration(gateway, history, project.id, IterationSettings(model="tfidf-logreg", upload_top=100))
         assert result.status == "succeeded" and result.n_labeled > 0 and result.n_predictions > 0
         assert gateway.get_project(project.id).model_version == result.model_version

@@ -129,7 +129,7 @@ def test_an_iteration_says_what_it_left_out(label_studio, gateway: Gateway, uniq
     ]
     unlabeled = [{"data": {"text": f"unlabeled {i}"}} for i in range(20)]
     gateway.import_tasks(project.id, [positive + negative + odd + unlabeled])
-    history = History(db_url())
+    history = History(db_url(), server=gateway.url)
 
     result = run_iteration(gateway, history, project.id, IterationSettings(upload_top=0, eval_size=0))
 

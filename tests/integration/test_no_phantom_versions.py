@@ -21,8 +21,8 @@ CLI_SETTINGS = ("--model", "tfidf-logreg", "--upload-top", "50", "--no-diversity
 
 
 @pytest.fixture(scope="module")
-def history() -> History:
-    return History(db_url())
+def history(label_studio) -> History:
+    return History(db_url(), server=label_studio.url)
 
 
 @pytest.fixture(scope="module")

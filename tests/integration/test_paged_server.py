@@ -62,7 +62,7 @@ def test_250_tasks_30_labeled_are_all_read_scored_and_queued(
     assert len(paged.list_tasks(project.id)) == 250
     assert len(paged.list_tasks(project.id, labeled=False)) == 220
 
-    result = run_iteration(paged, History(db_url()), project.id, IterationSettings(upload_top=0))
+    result = run_iteration(paged, History(db_url(), server=paged.url), project.id, IterationSettings(upload_top=0))
 
     assert result.counts["n_tasks"] == 250
     assert result.n_unlabeled == result.n_scored == 220

@@ -33,7 +33,9 @@ def served(member: User, label_studio):
     spec, gold = parse_label_config(project.label_config), sample_gold()
     for task in gw.list_tasks(project.id)[:8]:  # ~0.4 s per annotation on 2 cores: just enough to train
         gw.create_annotation(task.id, prediction_result(spec, gold[task.data["text"]]))
-    first = run_iteration(gw, History(db_url()), project.id, IterationSettings(upload_top=100, eval_size=0))
+    first = run_iteration(
+        gw, History(db_url(), server=gw.url), project.id, IterationSettings(upload_top=100, eval_size=0)
+    )
     assert not first.cold_start
     return project, first
 
@@ -48,7 +50,7 @@ def test_a_revoked_key_is_refused_with_a_message_a_person_can_act_on(
     label_studio, gateway: Gateway, member: User, served
 ) -> None:
     project, first = served
-    history = History(db_url())
+    history = History(db_url(), server=label_studio.url)
     gw = Gateway(label_studio.url, member.token)
     assert gw.get_project(project.id).model_version == first.model_version  # the key works ...
     before, n_records = _snapshot(gateway, project.id), len(history.iterations(project.id))
@@ -72,7 +74,7 @@ def test_a_key_revoked_during_an_iteration_fails_it_cleanly(
     label_studio, gateway: Gateway, member: User, served
 ) -> None:
     project, _ = served
-    history = History(db_url())
+    history = History(db_url(), server=label_studio.url)
     token = sign_up(label_studio.url, label_studio.api_key).token  # a teammate: same organization, same project
     gw = Gateway(label_studio.url, token)
     before, n_records = _snapshot(gateway, project.id), len(history.iterations(project.id))

@@ -62,7 +62,7 @@ def test_each_text_object_is_read_as_label_studio_shows_it(
     _label(gateway, project_id, ids, POS[:3], "pos")
     _label(gateway, project_id, ids, NEG[:3], "neg")
     settings = IterationSettings(model="tfidf-logreg", eval_size=2, upload_top=0)
-    result = run_iteration(gateway, History(db_url()), project_id, settings)
+    result = run_iteration(gateway, History(db_url(), server=gateway.url), project_id, settings)
     assert result.status == "succeeded" and not result.cold_start
     assert result.counts["missing_text"] == 0 and result.counts["warnings"] == []
     assert result.n_unlabeled == len(POS + NEG) - 6
@@ -77,7 +77,9 @@ def test_a_nested_key_cold_start_queues_its_first_batch_and_says_only_that(
     # serves a diverse first batch" and "every task is labeled", with nothing queued.
     config, data = SHAPES["nested key"]
     project_id, _ = _project(gateway, label_studio, unique_title, config, data)
-    result = run_iteration(gateway, History(db_url()), project_id, IterationSettings(model="tfidf-logreg"))
+    result = run_iteration(
+        gateway, History(db_url(), server=gateway.url), project_id, IterationSettings(model="tfidf-logreg")
+    )
     assert result.cold_start and result.n_unlabeled == len(POS + NEG) and result.n_predictions == len(POS + NEG)
     assert "The queue now serves a diverse first batch" in result.message
     assert "labeled" not in result.message.split("no model yet.")[1].split("label tasks")[0]
@@ -92,7 +94,9 @@ def test_a_fully_labeled_project_says_nothing_was_queued_and_why(
     project_id, ids = _project(gateway, label_studio, unique_title, config, data)
     _label(gateway, project_id, ids, POS, "pos")
     _label(gateway, project_id, ids, NEG, "neg")
-    result = run_iteration(gateway, History(db_url()), project_id, IterationSettings(model="tfidf-logreg", eval_size=2))
+    result = run_iteration(
+        gateway, History(db_url(), server=gateway.url), project_id, IterationSettings(model="tfidf-logreg", eval_size=2)
+    )
     assert result.status == "succeeded" and result.n_predictions == 0
     assert result.message.endswith(
         " Nothing was queued: every task is labeled, so nothing is left to queue; import more tasks to continue."
@@ -118,7 +122,7 @@ def test_a_text_behind_a_url_is_refused_in_one_line_with_nothing_changed(
     )
     _label(gateway, project_id, ids, POS[:3], "pos")
     _label(gateway, project_id, ids, NEG[:3], "neg")
-    history = History(db_url())
+    history = History(db_url(), server=gateway.url)
     with pytest.raises(LabelConfigError) as raised:
         run_iteration(gateway, history, project_id, IterationSettings(model="tfidf-logreg"))
     assert "\n" not in str(raised.value)
@@ -133,7 +137,7 @@ def test_tasks_without_text_where_the_config_points_are_refused(
 ) -> None:
     config, _ = SHAPES["nested key"]
     project_id, _ = _project(gateway, label_studio, unique_title, config, lambda t: {"review": {"title": t}})  # no body
-    history = History(db_url())
+    history = History(db_url(), server=gateway.url)
     with pytest.raises(ConfigError) as raised:
         run_iteration(gateway, history, project_id, IterationSettings(model="tfidf-logreg"))
     assert str(raised.value) == (

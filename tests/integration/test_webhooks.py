@@ -1,5 +1,6 @@
 """Real webhooks: the real Label Studio delivers annotation webhooks to the receiver (a subprocess of
-``python -m al_core serve-webhooks``) on loopback; the receiver reaches Label Studio through a fault proxy."""
+``python -m al_core serve-webhooks``) on loopback; the receiver reaches Label Studio through a fault proxy, so
+the server it serves (and keeps its history for) is the one at the proxy's URL."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 from al_core.lab.sample import SAMPLE_TEMPLATE, GoldAnnotator, sample_gold
 from al_core.labelstudio.gateway import Gateway
 from al_core.labelstudio.label_config import TEMPLATES
-from al_core.settings import db_url
+from al_core.settings import db_url, server_slug
 from al_core.store.history import History
 from tests.conftest import create_small_sample_project, free_port, start_service
 from tests.faultproxy import FaultProxy
@@ -42,8 +43,8 @@ def receiver(label_studio, proxy: FaultProxy) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def history() -> History:
-    return History(db_url())
+def history(proxy: FaultProxy) -> History:
+    return History(db_url(), server=proxy.url)  # the receiver's server: its counters, settings and runs
 
 
 def _automated_project(gateway: Gateway, history: History, receiver: str, title: str, every: int, tasks: bool = True):
@@ -99,6 +100,23 @@ def test_wrong_or_missing_secret_is_401_and_runs_nothing(gateway: Gateway, histo
     time.sleep(2)
     assert history.automation(project.id).counted == 0
     assert history.iterations(project.id) == []
+
+
+def test_a_webhook_registered_on_another_server_is_refused_and_counts_nothing(
+    gateway: Gateway, history: History, receiver: str, proxy: FaultProxy
+) -> None:
+    assert httpx.get(receiver.replace("/webhook", "/health")).json() == {
+        "status": "ok",
+        "server": server_slug(proxy.url),
+    }
+    project, _ = _automated_project(gateway, history, receiver, "webhook another server", every=100, tasks=False)
+    body = {"action": "ANNOTATION_CREATED", "project": {"id": project.id}, "annotation": {"id": 501}}
+    elsewhere = {"X-AL-Secret": SECRET, "X-AL-Server": server_slug("https://ls.example.com")}
+    refused = httpx.post(receiver, json=body, headers=elsewhere)
+    assert refused.status_code == 409 and "serves another Label Studio server" in refused.json()["error"]
+    assert history.automation(project.id).counted == 0, "never counted for this server's project of that id"
+    ours = {"X-AL-Secret": SECRET, "X-AL-Server": server_slug(proxy.url)}
+    assert httpx.post(receiver, json=body, headers=ours).json() == {"counted": 1, "every": 100}
 
 
 def test_duplicates_and_skips_are_ignored(gateway: Gateway, history: History, receiver: str) -> None:

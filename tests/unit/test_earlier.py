@@ -14,6 +14,8 @@ from al_core.store import versions
 from al_core.store.history import History
 from al_core.store.records import IterationCounts, IterationRecord
 
+SERVER = "http://127.0.0.1:8080"
+
 
 @pytest.fixture
 def data_dir(tmp_path, monkeypatch):
@@ -27,12 +29,13 @@ def _succeed(history: History, project_id: int, version: str, kappa: float | Non
 
 
 def test_earlier_reads_succeeded_versions_and_kappas_oldest_first(data_dir) -> None:
-    history = History(f"sqlite:///{data_dir / 'history.sqlite'}")
+    history = History(f"sqlite:///{data_dir / 'history.sqlite'}", server=SERVER)
     _succeed(history, 1, "al-0001-n0", None)
     failed = history.start_iteration(1, None, {}, "manual")
     history.finish_iteration(failed.id, status="failed", error="boom")
     _succeed(history, 1, "al-0003-n40", 0.7)
     _succeed(history, 2, "al-0001-n9", 0.1)  # another project
+    _succeed(History(history.url, server="https://ls.example.com"), 1, "al-0001-n7", 0.2)  # another server's 1
     earlier = read_earlier(history, 1)
     assert earlier.versions == ("al-0001-n0", "al-0003-n40") and earlier.kappas == (None, 0.7)
 
@@ -40,15 +43,18 @@ def test_earlier_reads_succeeded_versions_and_kappas_oldest_first(data_dir) -> N
 def test_before_takes_the_latest_version_that_scored_a_pool(data_dir) -> None:
     def save(version: str, predicted: tuple[str, ...]) -> None:
         pool = versions.PoolPredictions(np.array([5, 6]), predicted, np.array([1, 2]))
-        versions.save_pool_predictions(3, version, pool)
+        versions.save_pool_predictions(SERVER, 3, version, pool)
 
     save("al-0002-n10", ("a", "b"))
     save("al-0003-n20", ("b", "b"))
     # al-0004 was a cold start (no pool file): the comparison is with al-0003.
-    compared = before(3, Earlier(("al-0001-n0", "al-0002-n10", "al-0003-n20", "al-0004-n0"), (None, None, 0.5, None)))
+    compared = before(
+        SERVER, 3, Earlier(("al-0001-n0", "al-0002-n10", "al-0003-n20", "al-0004-n0"), (None, None, 0.5, None))
+    )
     assert compared.predicted == {5: "b", 6: "b"} and compared.labeled_ids == frozenset({1, 2})
     assert compared.kappas == (None, None, 0.5, None)
-    assert before(3, Earlier(("al-0001-n0",), (None,))) == Before(kappas=(None,))
+    assert before(SERVER, 3, Earlier(("al-0001-n0",), (None,))) == Before(kappas=(None,))
+    assert before("http://another:8080", 3, Earlier(("al-0003-n20",), (0.5,))) == Before(kappas=(0.5,)), "its own"
 
 
 def record(n: int, fingerprint: str | None, *, order: str | None = "random", eval_labeled: int = 0, tasks: int = 100):
@@ -80,11 +86,15 @@ def test_versions_without_a_fingerprint_each_count():
 
 def test_a_re_run_is_compared_with_the_version_before_its_labels(data_dir) -> None:
     for version, predicted in (("al-0001", ("a", "a")), ("al-0002", ("a", "b")), ("al-0003", ("a", "b"))):
-        versions.save_pool_predictions(1, version, versions.PoolPredictions(np.array([5, 6]), predicted, np.array([1])))
+        pool = versions.PoolPredictions(np.array([5, 6]), predicted, np.array([1]))
+        versions.save_pool_predictions(SERVER, 1, version, pool)
     earlier = earlier_of(("A", None), ("B", 0.5), ("B", 1.0))
-    assert before(1, earlier, "B").predicted == {5: "a", 6: "a"}, "al-0001: the last one on other labels"
-    assert before(1, earlier, "B").kappas == (None,)
-    assert before(1, earlier, "C").predicted == {5: "a", 6: "b"} and before(1, earlier, "C").kappas == (None, 0.5)
+    assert before(SERVER, 1, earlier, "B").predicted == {5: "a", 6: "a"}, "al-0001: the last one on other labels"
+    assert before(SERVER, 1, earlier, "B").kappas == (None,)
+    assert before(SERVER, 1, earlier, "C").predicted == {5: "a", 6: "b"} and before(SERVER, 1, earlier, "C").kappas == (
+        None,
+        0.5,
+    )
 
 
 def test_unchanged_since_matches_only_the_last_version_with_the_same_labels_and_tasks():

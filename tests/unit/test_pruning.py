@@ -37,7 +37,7 @@ class OldVersionsGateway:
 
 
 def test_a_failed_background_prune_is_recorded(tmp_path) -> None:
-    history = History(f"sqlite:///{tmp_path / 'history.sqlite'}")
+    history = History(f"sqlite:///{tmp_path / 'history.sqlite'}", server="http://127.0.0.1:9")
     thread = prune_after_run(DownGateway(), history, 4, keep=1)
     thread.join(10)
     (event,) = history.events(4, "prune")
@@ -45,7 +45,7 @@ def test_a_failed_background_prune_is_recorded(tmp_path) -> None:
 
 
 def test_prune_deletes_old_versions_and_stops_when_asked(tmp_path) -> None:
-    history = History(f"sqlite:///{tmp_path / 'history.sqlite'}")
+    history = History(f"sqlite:///{tmp_path / 'history.sqlite'}", server="http://127.0.0.1:9")
     gateway = OldVersionsGateway()
     assert prune_versions(gateway, history, 4, keep=1, keep_going=lambda: False) == []
     assert gateway.deleted == []

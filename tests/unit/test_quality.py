@@ -62,7 +62,7 @@ def test_warnings_say_what_was_left_out_of_the_ranking():
 
 def test_the_model_is_the_latest_succeeded_versions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("AL_MODEL", "tfidf-cnb")
-    history = History(f"sqlite:///{tmp_path / 'h.db'}")
+    history = History(f"sqlite:///{tmp_path / 'h.db'}", server="http://127.0.0.1:8080")
     assert project_model(history, 3).model == "tfidf-cnb"  # no version yet: the default
     chosen = IterationSettings(model="tfidf-svm", model_params={"C": 2.0}, control="intent")
     record = history.start_iteration(3, 10, chosen.to_json(), "manual")

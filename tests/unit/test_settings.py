@@ -102,6 +102,90 @@ def test_secrets_toml_at_the_top_level_and_broken(clean_env):
         settings.default_connection()
 
 
+# -- what a person pastes is taken as a person means it --------------------------------------------------------
+@pytest.mark.parametrize(
+    ("pasted", "meant"),
+    [
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+        ("  http://127.0.0.1:8080/ \n", "http://127.0.0.1:8080"),
+        ("http://127.0.0.1:8080///", "http://127.0.0.1:8080"),
+        ('"http://127.0.0.1:8080/"', "http://127.0.0.1:8080"),
+        ("<https://ls.example.com>", "https://ls.example.com"),
+        ("HTTPS://LS.Example.COM:8443/", "https://ls.example.com:8443"),
+        ("http://127.0.0.1:8080/projects/3/data?tab=2&task=7", "http://127.0.0.1:8080"),
+        ("http://127.0.0.1:8080/user/login/", "http://127.0.0.1:8080"),
+        ("https://example.com/label-studio/projects/", "https://example.com/label-studio"),
+        ("https://example.com/label-studio/", "https://example.com/label-studio"),
+        ("127.0.0.1:8080/", "127.0.0.1:8080"),  # no scheme: left for the Gateway to refuse in words
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_a_pasted_url_is_the_server_a_person_means(pasted, meant):
+    assert settings.normalize_url(pasted) == meant
+    assert settings.normalize_url(meant) == meant, "normalizing twice changes nothing"
+
+
+@pytest.mark.parametrize(
+    ("pasted", "meant"),
+    [
+        ("0123abcd", "0123abcd"),
+        ("  0123abcd\n", "0123abcd"),
+        ("Token 0123abcd", "0123abcd"),
+        ("token   0123abcd ", "0123abcd"),
+        ("Authorization: Token 0123abcd", "0123abcd"),
+        ("Bearer eyJhbGci.eyJzdWIi.sig", "eyJhbGci.eyJzdWIi.sig"),
+        ("'0123abcd'", "0123abcd"),
+        ('Token "0123abcd"', "0123abcd"),
+        ("eyJhbGci.eyJz\ndWIi.sig", "eyJhbGci.eyJzdWIi.sig"),  # a token wrapped across two lines
+        ("Tokenized0123", "Tokenized0123"),  # a key that merely starts with the word stays whole
+        (None, ""),
+    ],
+)
+def test_a_pasted_api_key_is_the_key_a_person_means(pasted, meant):
+    assert settings.normalize_api_key(pasted) == meant
+
+
+def test_every_way_a_connection_comes_is_normalized(monkeypatch, clean_env):
+    meant = Connection("http://127.0.0.1:8080", "0123abcd", "environment")
+    assert (meant.url, meant.api_key) == ("http://127.0.0.1:8080", "0123abcd")
+    monkeypatch.setenv("LABEL_STUDIO_URL", " http://127.0.0.1:8080/ ")
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", "Token 0123abcd\n")
+    assert settings.default_connection() == meant
+    given = settings.default_connection("http://127.0.0.1:8080/", " Token 0123abcd ")
+    assert (given.url, given.api_key, given.source) == (meant.url, meant.api_key, "argument")
+    monkeypatch.setenv("LABEL_STUDIO_URL", "   ")  # blank: not configured
+    write(
+        clean_env / "repo" / ".streamlit" / "secrets.toml",
+        '[label_studio]\nurl = "http://s:1/ "\napi_key = "Token sk"\n',
+    )
+    assert settings.default_connection() == Connection("http://s:1", "sk", "secrets.toml")
+
+
+def test_the_receivers_secret_and_url_are_taken_as_pasted(monkeypatch, clean_env):
+    monkeypatch.setenv("AL_WEBHOOK_SECRET", ' "s3cret"\n')
+    monkeypatch.setenv("AL_WEBHOOK_URL", " https://dash.example/webhook/ ")
+    assert (settings.webhook_secret(), settings.webhook_url()) == ("s3cret", "https://dash.example/webhook")
+    assert settings.normalize_secret(" my pass phrase ") == "my pass phrase", "inside, a secret stays as it is"
+    monkeypatch.setenv("AL_WEBHOOK_SECRET", "  ")
+    write(settings.data_dir() / "webhook.secret", "from-file\n")
+    assert settings.webhook_secret() == "from-file"
+
+
+def test_the_server_key_is_one_per_server_however_its_url_was_pasted():
+    from al_core.labelstudio.task_cache import cache_path
+    from al_core.learning.embeddings import project_scope
+
+    variants = ["http://127.0.0.1:8080", " http://127.0.0.1:8080/", "HTTP://127.0.0.1:8080/projects/2/"]
+    variants += ["http://localhost:8080", "http://[::1]:8080/"]  # this machine's loopback, named another way
+    assert {settings.server_key(v) for v in variants} == {"http://127.0.0.1:8080"}
+    assert len({settings.server_slug(v) for v in variants}) == 1 and len(settings.server_slug(variants[0])) == 12
+    assert {cache_path(v, 2) for v in variants} == {cache_path("http://127.0.0.1:8080", 2)}
+    assert {project_scope(v, 2) for v in variants} == {"http://127.0.0.1:8080|project-2"}
+    assert settings.server_slug("http://127.0.0.1:8081") != settings.server_slug("http://127.0.0.1:8080")
+    assert settings.server_key("https://localhost.example.com/") == "https://localhost.example.com"
+
+
 def test_the_key_is_never_shown():
     connection = Connection("http://x", "secret-key-1a2b", "environment")
     assert repr(connection) == "Connection(url='http://x', api_key='***', source='environment')"

@@ -1,4 +1,5 @@
-"""A history database as the previous version of the dashboard wrote it (before typed records and migrations).
+"""A history database as the previous version of the dashboard wrote it (before typed records and migrations),
+and (``write_database_before_servers``) as the version before servers were stored left it (revision 0002).
 
 The tables mirror that version's ORM rows (``al_core/history.py`` at commit acfaf07) in SQLAlchemy Core, and
 the rows hold what its engine stored: a cold start, a succeeded single-label version, a succeeded multi-label
@@ -199,4 +200,23 @@ def write_old_database(url: str) -> None:
         at = datetime(2025, 3, 1, 12)
         conn.execute(events.insert(), [{"project_id": 1, "at": at, "kind": "rollback", "detail": {"to": "al-0002"}}])
         conn.execute(automation.insert(), [{"project_id": 1, "every": 7, "settings": {}, "counted": 2, "seen": [5]}])
+    engine.dispose()
+
+
+def write_database_before_servers(url: str, revision: str = "0002") -> None:
+    """A database as the version before servers were stored left it: the previous version's rows, upgraded to
+    ``revision`` (0002: the schema that version created and wrote; 0004: with the label reviews table, as the
+    release before 0005 left it), and the run lock of a run that was going on."""
+    from alembic import command
+
+    from al_core.store import schema
+
+    write_old_database(url)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        command.stamp(schema._config(conn), schema.BASELINE)
+        command.upgrade(schema._config(conn), revision)
+        at = datetime(2025, 3, 1, 12)
+        lock = {"project_id": 1, "owner": "a run", "host": "h", "pid": 1, "acquired_at": at, "heartbeat_at": at}
+        conn.execute(run_locks.insert(), [lock])
     engine.dispose()

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from sqlalchemy import create_engine, text
 
-from al_core.errors import IterationLocked
+from al_core.errors import ConfigError, IterationLocked
 from al_core.reports import charts, class_charts, version_summary
 from al_core.store import schema
 from al_core.store.history import History
@@ -22,8 +22,11 @@ from tests.unit.store.test_records import engine_metrics, engine_uncertainty
 ROOT = Path(__file__).resolve().parents[3]
 
 
+LS = "http://127.0.0.1:8080"  # the Label Studio server these histories belong to
+
+
 def test_a_running_iteration_reads_back_with_its_step(url: str) -> None:
-    history = History(url)
+    history = History(url, server=LS)
     started = history.start_iteration(1, None, {"strategy": "margin", "model": "tfidf-logreg"}, "manual")
     assert started.status == "running" and started.model_version == "al-0001" and started.n_labeled is None
     seen: list[str] = []
@@ -31,14 +34,14 @@ def test_a_running_iteration_reads_back_with_its_step(url: str) -> None:
     report("read", 0.0, "Reading")
     report("read", 0.5, "Reading")
     report("train", 0.0, "Training")
-    (running,) = History(url).iterations(1)
+    (running,) = History(url, server=LS).iterations(1)
     assert running.step == "train" and seen == ["read", "read", "train"]
     assert running.settings.strategy == "margin" and running.counts == IterationCounts()
     assert running.state_text().endswith("step train") and running.finished_at is None
 
 
 def test_a_failed_iteration_keeps_its_error_and_timings(url: str) -> None:
-    history = History(url)
+    history = History(url, server=LS)
     started = history.start_iteration(1, None, {}, "webhook")
     history.finish_iteration(started.id, status="failed", error="boom", timings={"read": 1.5})
     (failed,) = history.iterations(1)
@@ -48,7 +51,7 @@ def test_a_failed_iteration_keeps_its_error_and_timings(url: str) -> None:
 
 
 def test_a_discarded_run_leaves_no_record_and_its_number_goes_to_the_next(url: str) -> None:
-    history = History(url)
+    history = History(url, server=LS)
     done = history.start_iteration(1, 5, {}, "manual")
     history.finish_iteration(done.id, status="succeeded")
     skipped = history.start_iteration(1, None, {}, "manual")
@@ -60,7 +63,7 @@ def test_a_discarded_run_leaves_no_record_and_its_number_goes_to_the_next(url: s
 
 
 def test_a_succeeded_iteration_stores_the_engine_dicts_as_typed_records(url: str) -> None:
-    history = History(url)
+    history = History(url, server=LS)
     started = history.start_iteration(1, None, {"strategy": "entropy"}, "manual")
     history.name_version(started.id, "al-0001-n45")
     counts = {"n_labeled": np.int64(45), "n_eval_labeled": 4, "cold_start": False, "multi_label": False}
@@ -83,20 +86,63 @@ def test_a_succeeded_iteration_stores_the_engine_dicts_as_typed_records(url: str
 
 
 def test_multi_label_predictions_read_back_as_tuples_of_str(url: str) -> None:
-    history = History(url)
+    history = History(url, server=LS)
     started = history.start_iteration(1, 10, {}, "manual")
     uncertainty = {**engine_uncertainty(), "predicted_class_counts": {"a|b": 3, "b": 2}}
     history.finish_iteration(
         started.id, status="succeeded", counts={"n_labeled": 10, "multi_label": True}, uncertainty=uncertainty
     )
-    (record,) = History(url).iterations(1)
+    (record,) = History(url, server=LS).iterations(1)
     assert record.multi_label is True
     assert record.uncertainty.predicted_class_counts == {("a", "b"): 3, ("b",): 2}
     assert all(isinstance(label, str) for labels in record.uncertainty.predicted_class_counts for label in labels)
 
 
+# -- one database, several Label Studio servers (their project and task ids collide) -------------------------
+OTHER = "https://ls.example.com"
+
+
+def test_two_servers_sharing_a_database_each_have_their_own_project_1(url: str) -> None:
+    mine, theirs = History(url, server=LS), History(url, server=OTHER + "/")
+    done = mine.start_iteration(1, 20, {"control": "topic"}, "manual")
+    mine.finish_iteration(done.id, status="succeeded")
+    mine.save_eval_set(1, [5, 6, 7])
+    mine.add_event(1, "rollback", {"to": "al-0001-n20"})
+    mine.save_automation(1, every=3, settings={"control": "topic"})
+    assert mine.count_annotation(1, 77, default_every=10) == (1, 3, True)
+
+    assert theirs.server == OTHER and theirs.iterations(1) == [] and theirs.last_change(1) != mine.last_change(1)
+    assert theirs.eval_set(1) == () and theirs.events(1) == [] and theirs.automation(1) is None
+    assert theirs.count_annotation(1, 77, default_every=10) == (1, 10, True), "its own counter, its own N"
+    assert theirs.start_iteration(1, 8, {}, "manual").model_version == "al-0001-n8", "its own numbering"
+    theirs.save_eval_set(1, [1, 2])
+    assert (mine.eval_set(1), theirs.eval_set(1)) == ((5, 6, 7), (1, 2))
+    assert [r.model_version for r in mine.iterations(1)] == ["al-0001-n20"] and mine.automation(1).counted == 1  # type: ignore[union-attr]
+    assert mine.get_iteration(1, "al-0001-n8") is None and mine.iterations(1)[0].server == LS
+
+    with mine.run_lock(1, "a run on the first server"):
+        assert theirs.lock_holder(1) is None
+        with theirs.run_lock(1, "a run on the second server"):  # never "already running" for another server's
+            assert mine.lock_holder(1).owner == "a run on the first server"  # type: ignore[union-attr]
+            assert theirs.lock_holder(1).owner == "a run on the second server"  # type: ignore[union-attr]
+        again = History(url, server=LS)
+        with pytest.raises(IterationLocked, match="already running on project 1"), again.run_lock(1, "a second run"):
+            pass
+    assert mine.lock_holder(1) is None and theirs.lock_holder(1) is None
+
+
+def test_a_history_refuses_another_servers_gateway_url(url: str) -> None:
+    history = History(url, server=" http://127.0.0.1:8080/ ")
+    assert history.server == LS
+    history.check_server("http://127.0.0.1:8080")  # the same server, however it was written
+    with pytest.raises(ConfigError, match="history of the Label Studio at http://127.0.0.1:8080 was given for"):
+        history.check_server(OTHER)
+    with pytest.raises(ConfigError, match="belongs to one Label Studio server"):
+        History(url, server=" ")
+
+
 def test_finish_iteration_rejects_a_field_it_does_not_store(url: str) -> None:
-    history = History(url)
+    history = History(url, server=LS)
     started = history.start_iteration(1, 3, {}, "manual")
     with pytest.raises(TypeError, match=r"unknown fields \['metric'\]"):
         history.finish_iteration(started.id, status="succeeded", metric={})
@@ -105,7 +151,7 @@ def test_finish_iteration_rejects_a_field_it_does_not_store(url: str) -> None:
 # -- a database written by the previous version ----------------------------------------------------------
 def test_a_history_database_of_the_previous_version_opens_with_its_versions(url: str) -> None:
     write_old_database(url)
-    history = History(url)
+    history = History(url, server=LS)
     records = history.iterations(1)
     assert [(r.number, r.model_version, r.status) for r in records] == [
         (1, "al-0001-n3", "succeeded"),
@@ -133,7 +179,7 @@ def test_a_history_database_of_the_previous_version_opens_with_its_versions(url:
 
 def test_reports_build_from_the_previous_versions_records(url: str) -> None:
     write_old_database(url)
-    records = History(url).iterations(1)
+    records = History(url, server=LS).iterations(1)
     s = version_summary.summary(records)
     assert s["latest"] == "al-0003-n60" and s["accuracy"] == 0.5 and s["previous"] == "al-0002-n45"
     assert s["n_labeled_delta"] == 15 and s["kappa"] == 0.93
@@ -152,7 +198,7 @@ _OPEN = """
 import sys, time
 from al_core.store.history import History
 time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
-history = History(sys.argv[1])
+history = History(sys.argv[1], server="http://127.0.0.1:8080")
 history.start_iteration(int(sys.argv[3]), None, {}, "manual")  # under a run lock per project in real use
 """
 
@@ -170,14 +216,14 @@ def test_two_processes_opening_one_database_at_once_both_succeed(url: str, old: 
     ]
     errors = [p.communicate(timeout=120)[1] for p in procs]
     assert [p.returncode for p in procs] == [0, 0], errors
-    history = History(url)
+    history = History(url, server=LS)
     assert [len(history.iterations(project)) for project in (1, 2, 3)] == [5 if old else 0, 1, 1]
     with create_engine(url).connect() as conn:
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [schema.head()]
 
 
 def test_last_change_moves_with_every_start_step_and_finish(url: str) -> None:
-    history = History(url)
+    history = History(url, server=LS)
     seen = [history.last_change(1)]
     started = history.start_iteration(1, None, {"strategy": "margin"}, "manual")
     seen.append(history.last_change(1))
@@ -194,7 +240,7 @@ def test_last_change_moves_with_every_start_step_and_finish(url: str) -> None:
 
 
 def test_the_run_lock_admits_one_holder_per_project(url: str) -> None:
-    first, second = History(url), History(url)  # two processes' views of one database
+    first, second = History(url, server=LS), History(url, server=LS)  # two processes' views of one database
     with first.run_lock(1, "a teammate"):
         with pytest.raises(IterationLocked, match="started by a teammate"), second.run_lock(1, "me"):
             pass

@@ -1,7 +1,8 @@
 """The label_reviews table: likely label errors a person marked as reviewed (the Label issues page).
 
-Numbered 0004 and revising 0002 on its branch, because a 0003 (a ``server`` column on the history's tables) is
-being written on another branch at the same time: at the merge, set ``down_revision`` here to ``"0003"``.
+Keyed by server from the start: one database may hold several Label Studio servers' projects (revision 0005
+keys the older tables the same way). Released revising 0002: a released revision's place in the chain never
+changes, or databases already at it would skip what was inserted before it.
 
 Revision ID: 0004
 Revises: 0002

@@ -1,5 +1,5 @@
-"""``status`` and every report read a running and a failed iteration without raising (they once crashed on
-``n_labeled: None``)."""
+"""``status`` (al_core.reports.status) and every report read a running and a failed iteration without raising
+(they once crashed on ``n_labeled: None``); ``status`` names the ``<Choices>`` and the one automatic runs learn."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ import plotly.graph_objects as go
 import pytest
 
 from al_core import __main__ as cli
-from al_core.__main__ import status_payload
+from al_core.errors import ConfigError
 from al_core.labelstudio.records import Project
 from al_core.reports import charts, class_charts, version_summary
+from al_core.reports.status import status_payload
 from al_core.store.history import History
 from al_core.store.records import IterationRecord
 
@@ -21,14 +22,28 @@ STATUS_KEYS = {"project", "title", "model_version", "sampling", "tasks", "labele
 ITERATION_KEYS = {"model_version", "status", "n_labeled", "metrics", "error", "trigger", "started_at"}
 
 
+TWO_CHOICES = """<View>
+  <Text name="text" value="$text"/>
+  <Choices name="topic" toName="text"><Choice value="billing"/><Choice value="card"/></Choices>
+  <Choices name="subtopic" toName="text" visibleWhen="choice-selected" whenTagName="topic">
+    <Choice value="refund"/><Choice value="fee"/>
+  </Choices>
+</View>"""
+
+
 class FakeGateway:
+    url = "http://127.0.0.1:8080"
+
+    def __init__(self, label_config: str = "<View/>") -> None:
+        self.label_config = label_config
+
     def get_project(self, project_id: int) -> Project:
-        return Project(id=project_id, title="Banking", label_config="<View/>", task_number=10, model_version="")
+        return Project(id=project_id, title="Banking", label_config=self.label_config, task_number=10, model_version="")
 
 
 @pytest.fixture
 def history(tmp_path: Path) -> History:
-    history = History(f"sqlite:///{tmp_path / 'history.db'}")
+    history = History(f"sqlite:///{tmp_path / 'history.db'}", server=FakeGateway.url)
     failed = history.start_iteration(1, None, {"strategy": "margin"}, "manual")
     history.finish_iteration(failed.id, status="failed", error="Label Studio does not answer.", timings={"read": 2.0})
     running = history.start_iteration(1, None, {"strategy": "margin"}, "webhook")
@@ -50,7 +65,9 @@ def test_status_payload_of_a_running_and_a_failed_iteration(history: History) ->
         "counted_since_last_version": 0,
         "settings": {},
         "last_trigger": None,
+        "control": None,
     }
+    assert payload["server"] == "http://127.0.0.1:8080" and payload["controls"] == []
     history.save_automation(1, every=5, settings={"strategy": "entropy"})
     history.count_annotation(1, 42, default_every=10)
     automation = status_payload(FakeGateway(), history, 1)["automation"]  # type: ignore[arg-type]
@@ -102,7 +119,7 @@ def test_status_gives_the_interval_and_the_paired_test(
     json.dumps(payload)
 
     monkeypatch.setattr(cli, "_gateway", lambda args: FakeGateway())
-    monkeypatch.setattr(cli, "History", lambda url: history)
+    monkeypatch.setattr(cli, "History", lambda url, server: history)
     assert cli.main(["status", "--project", "2"]) == 0
     out = capsys.readouterr().out
     assert f"{first:<22} succeeded  labeled=20     accuracy=0.500 [0.352, 0.648] n_eval=40" in out
@@ -138,3 +155,34 @@ def test_status_says_who_runs_what_and_why_the_last_run_failed(history: History)
         "(step: embed, started by webhook): The 'control' parameter is wrong."
     )
     json.dumps(after)
+
+
+def test_status_names_the_choices_and_the_one_each_run_and_the_automation_learn(
+    history: History, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gateway = FakeGateway(TWO_CHOICES)
+    ran = history.start_iteration(3, 12, {"strategy": "margin", "control": "subtopic"}, "cli")
+    history.finish_iteration(ran.id, status="succeeded", counts={"n_labeled": 12})
+    payload = status_payload(gateway, history, 3)  # type: ignore[arg-type]
+    assert payload["controls"] == ["topic", "subtopic"]
+    assert payload["iterations"][0]["control"] == "subtopic" and payload["automation"]["control"] is None
+    history.save_automation(3, every=5, settings={"control": "topic"})
+    payload = status_payload(gateway, history, 3)  # type: ignore[arg-type]
+    assert payload["automation"]["control"] == "topic" and payload["automation"]["settings"] == {"control": "topic"}
+    json.dumps(payload)
+
+    monkeypatch.setattr(cli, "_gateway", lambda args: gateway)
+    monkeypatch.setattr(cli, "History", lambda url, server: history)
+    assert cli.main(["status", "--project", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "<Choices> over text: topic, subtopic (iterate --control NAME chooses one)" in out
+    assert "Automation: every=5 counted_since_last_version=0 last_trigger=None control=topic" in out
+    assert f"{ran.model_version:<22} succeeded  labeled=12     accuracy=- control=subtopic" in out
+
+
+def test_status_refuses_a_history_of_another_server(history: History) -> None:
+    class Elsewhere(FakeGateway):
+        url = "https://ls.example.com"
+
+    with pytest.raises(ConfigError, match=r"history of the Label Studio at http://127.0.0.1:8080 was given for"):
+        status_payload(Elsewhere(), history, 1)  # type: ignore[arg-type]
