@@ -90,12 +90,14 @@ def settings_form(history: History, project: Project, current: automation.Automa
                 index=controls.index(remembered) if remembered in controls else 0,
                 key=W_CONTROL,
             )
-        chosen["dask_scheduler"] = st.text_input(
+        dask_scheduler = st.text_input(
             "Dask scheduler (optional)",
             str(stored.get("dask_scheduler") or ""),
             placeholder="tcp://HOST:PORT (empty: AL_DASK_SCHEDULER or the receiver's machine)",
             key=W_DASK,
         ).strip()
+        if dask_scheduler:  # empty: not stored, so the receiver's AL_DASK_SCHEDULER (or its own process) applies
+            chosen["dask_scheduler"] = dask_scheduler
         if st.form_submit_button("Save", key=W_SAVE):
             try:
                 automation.save_settings(history, project.id, every=int(every), settings=chosen)

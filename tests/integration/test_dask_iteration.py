@@ -21,7 +21,7 @@ def test_a_scheduler_where_nothing_listens_fails_the_iteration_cleanly(
     monkeypatch.setattr(dask_engine, "CONNECT_SECONDS", 1.0)
     project = create_small_sample_project(gateway, unique_title)
     address = f"tcp://127.0.0.1:{free_port()}"
-    history = History(db_url())
+    history = History(db_url(), server=gateway.url)
 
     with pytest.raises(ComputeError, match=rf"^Could not reach the Dask scheduler at {address} within 1 s"):
         run_iteration(gateway, history, project.id, IterationSettings(model="tfidf-logreg", dask_scheduler=address))
