@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 from distributed import Client, wait
+from distributed.client import FuturesCancelledError
 from distributed.scheduler import KilledWorker
 
 from al_core.compute import chunks
@@ -38,7 +39,7 @@ CONNECT_SECONDS = 10.0
 STALL_SECONDS = 30.0  # no worker, or no scheduler, for this long: the iteration fails
 POLL_SECONDS = 1.0
 EMBED_CHUNK = embeddings.BATCH_SIZE * 16  # texts per chunk: whole batches (1,024 texts, ~7 s on one core)
-_CANCELLED = (asyncio.CancelledError, concurrent.futures.CancelledError)
+_CANCELLED = (asyncio.CancelledError, concurrent.futures.CancelledError, FuturesCancelledError)
 
 
 class DaskEngine:
@@ -136,6 +137,8 @@ class DaskEngine:
                 except TimeoutError:
                     healthy = self._check_alive(what, healthy)
                     continue
+                except _CANCELLED as err:  # wait() itself raises when the cluster dropped a chunk
+                    raise self._dropped(what) from err
                 for future in done:
                     yield index[future.key], self._result(future, what)
                 healthy = time.monotonic()
@@ -156,6 +159,13 @@ class DaskEngine:
             "queue is unchanged. Restart the cluster and run again, or clear the Dask scheduler setting."
         )
 
+    def _dropped(self, what: str) -> ComputeError:
+        why = "its scheduler was lost" if self.client.status != "running" else "its workers were retired or lost"
+        return ComputeError(
+            f"The Dask cluster at {self.address} dropped a chunk while {what} ({why}); the queue is unchanged. "
+            "Restart it and run again, or clear the Dask scheduler setting."
+        )
+
     def _result(self, future: Any, what: str) -> Any:
         try:
             return future.result()
@@ -167,11 +177,7 @@ class DaskEngine:
                 "The queue is unchanged."
             ) from err
         except _CANCELLED as err:
-            why = "its scheduler was lost" if self.client.status != "running" else "its workers were retired or lost"
-            raise ComputeError(
-                f"The Dask cluster at {self.address} dropped a chunk while {what} ({why}); the queue is unchanged. "
-                "Restart it and run again, or clear the Dask scheduler setting."
-            ) from err
+            raise self._dropped(what) from err
         except Exception as err:  # an error on the worker: a setup problem there (a missing package, say)
             raise ComputeError(
                 f"A Dask worker failed while {what}: {type(err).__name__}: {_one_line(err)}. Workers need this "
