@@ -25,6 +25,7 @@ from al_core.context import default_of
 from al_core.errors import ALError, ConfigError
 from al_core.iteration import IterationSettings, run_iteration
 from al_core.labelstudio.gateway import Gateway
+from al_core.learning import devices
 from al_core.learning.models import MODELS
 from al_core.learning.strategies import STRATEGIES
 from al_core.pruning import DETACHED_LIFETIME_S, history_present, prune_after_run, prune_recorded, until
@@ -33,7 +34,16 @@ from al_core.store.history import History
 from al_core.store.versions import rollback
 from al_core.validation import check_int
 
-SETTINGS_FLAGS = ("model", "strategy", "upload_top", "diversity", "eval_size", "keep_versions", "control")
+SETTINGS_FLAGS = (
+    "model",
+    "strategy",
+    "upload_top",
+    "diversity",
+    "eval_size",
+    "keep_versions",
+    "control",
+    "dask_scheduler",
+)
 
 
 def _connection_args(p: argparse.ArgumentParser) -> None:
@@ -62,6 +72,8 @@ def _settings_args(p: argparse.ArgumentParser, *, defaults: bool) -> None:
     p.add_argument("--keep-versions", type=int, default=default("keep_versions"))
     control_help = "the <Choices> the model learns when the labeling config has several (status names them)"
     p.add_argument("--control", default=default("control"), help=control_help)
+    dask_help = "embed and score on this Dask cluster (tcp://HOST:PORT; default: $AL_DASK_SCHEDULER, else this process)"
+    p.add_argument("--dask-scheduler", default=default("dask_scheduler"), help=dask_help)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -158,8 +170,10 @@ def _iterate(args: argparse.Namespace) -> int:
         eval_size=args.eval_size,
         keep_versions=args.keep_versions,
         control=args.control or None,
+        dask_scheduler=args.dask_scheduler,
         trigger="cli",
     )
+    devices.requested_device()  # a bad AL_DEVICE is refused now, in one line, before anything runs
 
     def progress(step: str, fraction: float, message: str) -> None:
         if not args.json and fraction == 0.0:

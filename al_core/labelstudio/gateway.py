@@ -3,12 +3,10 @@
 Built on the official ``label-studio-sdk`` 2.x client; raw requests (through the client's own HTTP layer, so auth and
 token refresh stay the SDK's) only where the SDK lacks an endpoint or is slow: fast task listing (``include=id,data``
 + Data Manager filters), the labeled-task export, model versions, ``/next``. Returns our records, never SDK objects.
-The pure parts live beside it: ``gateway_payloads`` (request filters, response rows -> records) and ``gateway_errors``
-(HTTP and SDK failures -> our errors); only this module sends requests.
-
-Retries (``gateway_retry``): the SDK's own are switched off; idempotent calls are retried on connection
-errors, timeouts and 5xx (SQLite's "database is locked"); a write that creates things is sent again only
-after checking what of it landed, and only the rest (never a duplicate prediction, task or annotation).
+Pure parts live beside it: ``gateway_payloads`` (filters, rows -> records), ``gateway_errors`` (failures -> our errors)
+and ``gateway_retry``: the SDK's retries are off; idempotent calls are retried on connection errors, timeouts and 5xx
+(SQLite's "database is locked"); a creating write is sent again only after checking what of it landed, and only the
+rest (never a duplicate prediction, task or annotation). Only this module sends requests.
 """
 
 from __future__ import annotations
@@ -59,6 +57,7 @@ class Gateway:
         self.url = url
         self.timeout = timeout
         self._client = LabelStudio(base_url=self.url, api_key=api_key, timeout=timeout, max_retries=0)
+        self._import_mode: payloads.ImportMode | None = None  # asked on the first upload (prediction_import_mode)
 
     def __repr__(self) -> str:
         return f"Gateway(url={self.url!r})"
@@ -90,9 +89,7 @@ class Gateway:
             return None
         if resp.status_code >= 400:
             raise from_status(resp.status_code, response_body(resp), self.url, what)
-        if not resp.content:
-            return None
-        return resp.json()
+        return resp.json() if resp.content else None
 
     # -- users and projects ------------------------------------------------------------------------
     @retrying
@@ -293,21 +290,16 @@ class Gateway:
         project_id: int,
         predictions: Sequence[dict[str, Any]],
         *,
-        chunk_size: int = 10_000,
+        chunk_size: int | None = None,
         on_progress: Progress | None = None,
     ) -> PredictionImport:
-        """Bulk-import predictions in chunks and check that every one was created.
-
-        Few, large requests: with its default flags Label Studio 1.23 updates the counters of EVERY task of the
-        project on each import request (measured on 20,000 tasks: 1,300 predictions in one request 8.6 s, in seven
-        39.5 s). It refuses a whole request naming a task that no longer exists: the predictions of tasks deleted
-        since they were read are left out, counted, and the rest sent again. Raises LabelStudioError when Label
-        Studio created fewer than it was sent (it drops invalid predictions silently), naming the counts.
-        """
+        """Bulk-import predictions in chunks (default ``PREDICTION_CHUNK[prediction_import_mode]``); those of tasks deleted
+        since they were read are left out and counted. Raises LabelStudioError when fewer were created than sent."""
         created, gone, total = 0, 0, len(predictions)
         before = self._prediction_counts(project_id, {prediction_key(p)[1] for p in predictions})
-        for start in range(0, total, chunk_size):
-            chunk = list(predictions[start : start + chunk_size])
+        size = chunk_size or payloads.PREDICTION_CHUNK[self.prediction_import_mode(project_id) if total else "unknown"]
+        for start in range(0, total, size):
+            chunk = list(predictions[start : start + size])
             what = f"uploading predictions to project {project_id} ({created:,} of {total:,} done)"
             landed, kept, got = send_predictions_checked(
                 chunk,
@@ -323,22 +315,29 @@ class Gateway:
         return PredictionImport(created, gone)
 
     def _prediction_counts(self, project_id: int, versions: set[str]) -> Counter:
-        """(task, model_version) -> how many predictions Label Studio holds, for ``versions`` (not listed when none
-        of them has predictions: the usual case of a new version)."""
-        if not versions & set(self.model_versions(project_id)):
-            return Counter()
-        return Counter(
-            (p.task, p.model_version) for p in self.list_predictions(project_id) if p.model_version in versions
-        )
+        """(task, model_version) -> how many predictions Label Studio holds, for ``versions`` (none listed when
+        none of them has predictions: the usual case of a new version)."""
+        held = self.list_predictions(project_id) if versions & set(self.model_versions(project_id)) else []
+        return Counter((p.task, p.model_version) for p in held if p.model_version in versions)
+
+    def prediction_import_mode(self, project_id: int) -> payloads.ImportMode:
+        """How this server imports predictions (``gateway_payloads.import_mode``), asked once per gateway."""
+        if self._import_mode is None:
+            what = f"checking how project {project_id} imports predictions"
+            try:
+                self._raw("POST", f"api/projects/{project_id}/import/predictions", what, body=[payloads.IMPORT_PROBE])
+                self._import_mode = "unknown"
+            except LabelStudioError as err:  # the refusal expected (or a failure the upload itself will report)
+                self._import_mode = payloads.import_mode(str(err))
+        return self._import_mode
 
     def _send_predictions(self, project_id: int, chunk: list[dict[str, Any]], what: str) -> tuple[list, Any]:
-        """(the predictions sent, Label Studio's answer); those of deleted tasks left out when it refuses them (a
-        refused request creates nothing: it is validated whole before anything is written)."""
+        """(the predictions sent, Label Studio's answer); those of deleted tasks left out when it refuses them."""
         path = f"api/projects/{project_id}/import/predictions"
         try:
             return chunk, self._raw("POST", path, what, body=chunk, timeout=600)
         except LabelStudioError as err:
-            if "not found in project" not in str(err):
+            if not payloads.task_gone(str(err)):
                 raise
             existing = {t.id for t in self.list_tasks(project_id, include="id")}
             kept = [p for p in chunk if p.get("task") in existing]

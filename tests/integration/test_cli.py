@@ -138,7 +138,7 @@ def test_every_setting_of_the_active_learning_page_is_an_iterate_flag_and_can_be
     from al_core.__main__ import SETTINGS_FLAGS, _parser
     from al_core.automation.registration import STORED
 
-    offered = {"model", "strategy", "diversity", "eval_size", "upload_top", "control"}  # pages/active_learning.py
+    offered = {"model", "strategy", "diversity", "eval_size", "upload_top", "control", "dask_scheduler"}  # the page
     page = (PROJECT_ROOT / "pages" / "active_learning.py").read_text(encoding="utf-8")
     assert all(f"{name}=" in page for name in offered), "the page passes each to IterationSettings"
     assert offered <= set(SETTINGS_FLAGS) <= set(STORED)

@@ -179,3 +179,8 @@ def test_project_scope_is_the_one_iterations_always_used() -> None:
     from al_core.learning.embeddings import project_scope
 
     assert project_scope("http://127.0.0.1:8080/", 7) == "http://127.0.0.1:8080|project-7"
+
+
+def test_a_path_that_is_no_folder_is_refused_as_an_encoder_in_one_line() -> None:
+    with pytest.raises(ConfigError, match=r"^Could not load the sentence encoder '/no/such/encoder' offline: "):
+        embeddings.Encoder("/no/such/encoder")
