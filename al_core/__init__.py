@@ -20,6 +20,7 @@ The map, one line a room (each package's ``__init__`` says what it offers):
 - ``reports/``      figures and summaries built from stored records (Plotly)
 - ``lab/``          the label-efficiency simulation, the Strategy lab and the bundled sample data
 - ``automation/``   the webhook receiver and its registration in Label Studio
+- ``compute/``      where the pool's embedding and scoring run: this process, or a Dask cluster (``AL_DASK_SCHEDULER``)
 
 One iteration's data flow: ``labelstudio.gateway`` lists tasks -> ``labelstudio.labels`` turns annotations into
 labels -> ``learning`` fits, evaluates and scores -> ``labelstudio.queue`` plans the queue -> the gateway uploads

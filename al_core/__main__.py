@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import sys
+import time
 
 from al_core import export
 from al_core import settings as app_settings
@@ -24,15 +25,25 @@ from al_core.context import default_of
 from al_core.errors import ALError, ConfigError
 from al_core.iteration import IterationSettings, run_iteration
 from al_core.labelstudio.gateway import Gateway
+from al_core.learning import devices
 from al_core.learning.models import MODELS
 from al_core.learning.strategies import STRATEGIES
-from al_core.pruning import history_present, prune_after_run, prune_recorded
+from al_core.pruning import DETACHED_LIFETIME_S, history_present, prune_after_run, prune_recorded, until
 from al_core.reports.status import controls, status_lines, status_payload
 from al_core.store.history import History
 from al_core.store.versions import rollback
 from al_core.validation import check_int
 
-SETTINGS_FLAGS = ("model", "strategy", "upload_top", "diversity", "eval_size", "keep_versions", "control")
+SETTINGS_FLAGS = (
+    "model",
+    "strategy",
+    "upload_top",
+    "diversity",
+    "eval_size",
+    "keep_versions",
+    "control",
+    "dask_scheduler",
+)
 
 
 def _connection_args(p: argparse.ArgumentParser) -> None:
@@ -61,6 +72,8 @@ def _settings_args(p: argparse.ArgumentParser, *, defaults: bool) -> None:
     p.add_argument("--keep-versions", type=int, default=default("keep_versions"))
     control_help = "the <Choices> the model learns when the labeling config has several (status names them)"
     p.add_argument("--control", default=default("control"), help=control_help)
+    dask_help = "embed and score on this Dask cluster (tcp://HOST:PORT; default: $AL_DASK_SCHEDULER, else this process)"
+    p.add_argument("--dask-scheduler", default=default("dask_scheduler"), help=dask_help)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -97,6 +110,12 @@ def _parser() -> argparse.ArgumentParser:
     _connection_args(pr)
     pr.add_argument("--project", type=int, required=True)
     pr.add_argument("--keep", type=int, default=default_of("keep_versions"))
+    pr.add_argument("--max-seconds", type=float, default=None, help="stop after this long (what is left: next prune)")
+    pr.add_argument(
+        "--detached",
+        action="store_true",
+        help=f"as the background pruner of `iterate`: --max-seconds defaults to {DETACHED_LIFETIME_S}",
+    )
 
     rb = sub.add_parser("rollback", help="switch the queue back to a kept model version")
     _connection_args(rb)
@@ -114,6 +133,7 @@ def _parser() -> argparse.ArgumentParser:
     li.add_argument("--project", type=int, required=True)
     li.add_argument("--top", type=int, default=20, help="show the N most likely errors (default 20; 0 = all)")
     li.add_argument("--json", action="store_true", help="print one JSON object")
+    li.add_argument("--agreement", action="store_true", help="also: agreement between annotators, by name")
 
     wh = sub.add_parser("serve-webhooks", help="receive Label Studio webhooks and iterate automatically")
     _connection_args(wh)
@@ -150,8 +170,10 @@ def _iterate(args: argparse.Namespace) -> int:
         eval_size=args.eval_size,
         keep_versions=args.keep_versions,
         control=args.control or None,
+        dask_scheduler=args.dask_scheduler,
         trigger="cli",
     )
+    devices.requested_device()  # a bad AL_DEVICE is refused now, in one line, before anything runs
 
     def progress(step: str, fraction: float, message: str) -> None:
         if not args.json and fraction == 0.0:
@@ -200,12 +222,14 @@ def _status(args: argparse.Namespace) -> int:
 def _prune(args: argparse.Namespace) -> int:
     db_url = app_settings.db_url()
     present = history_present(db_url)
-    if not present():  # never recreate a deleted data folder (a detached pruner outliving its data)
-        print(f"Nothing pruned: the history database's folder is gone ({db_url}).")
+    if not present():  # never recreate a deleted history (a detached pruner outliving its data)
+        print(f"Nothing pruned: there is no history database at {db_url} (deleted, or no iteration ran here).")
         return 0
+    max_seconds = DETACHED_LIFETIME_S if args.detached and args.max_seconds is None else args.max_seconds
+    keep_going = present if max_seconds is None else until(time.monotonic() + max_seconds, present)
     gateway = _gateway(args)
     history = History(db_url, server=gateway.url)
-    pruned = prune_recorded(gateway, history, args.project, args.keep, keep_going=present)
+    pruned = prune_recorded(gateway, history, args.project, args.keep, keep_going=keep_going)
     print(f"Pruned {len(pruned)} version(s): {', '.join(pruned) or 'none'}")
     return 0
 
@@ -271,10 +295,13 @@ def _label_issues(args: argparse.Namespace) -> int:
         if not args.json and fraction == 0.0:
             print(f"  {step:<14} {message}", file=sys.stderr, flush=True)
 
-    found = quality.find_label_issues(*_clients(args), args.project, on_progress=progress)
+    gateway, history = _clients(args)
+    found = quality.find_label_issues(gateway, history, args.project, on_progress=progress)
     shown = found.top(args.top or None)
+    report = quality.annotator_agreement(gateway, args.project) if args.agreement else None
     if args.json:
-        print(json.dumps({**shown.to_json(), "n_issues": len(found.issues)}))
+        agreed = {"agreement": report.to_json()} if report else {}
+        print(json.dumps({**shown.to_json(), "n_issues": len(found.issues), **agreed}))
         return 0
     print(
         f"Project {found.project_id}: {len(found.issues):,} likely label error(s) among {found.n_ranked:,} ranked "
@@ -290,6 +317,8 @@ def _label_issues(args: argparse.Namespace) -> int:
         )
     if len(shown.issues) < len(found.issues):
         print(f"  ... {len(found.issues) - len(shown.issues):,} more (--top 0 shows all).")
+    for line in report.lines() if report else []:
+        print(line)
     return 0
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
+from al_core.compute.engine import check_scheduler
 from al_core.labelstudio.gateway import Gateway
 from al_core.labelstudio.records import Project
 from al_core.learning import models, strategies
@@ -36,6 +37,9 @@ class IterationSettings:
     random_state: int = 0
     control: str | None = None
     trigger: str = "manual"
+    dask_scheduler: str = (
+        ""  # a Dask scheduler (tcp://HOST:PORT) that embeds and scores; "": AL_DASK_SCHEDULER, else here
+    )
 
     def __post_init__(self) -> None:
         strategies.check_strategy(self.strategy)
@@ -45,6 +49,7 @@ class IterationSettings:
         check_int("eval_every", self.eval_every, 1)
         check_int("keep_versions", self.keep_versions, 1)
         check_int("random_state", self.random_state, 0)
+        object.__setattr__(self, "dask_scheduler", check_scheduler(self.dask_scheduler))
 
     @property
     def scoring(self) -> ScoringSettings:

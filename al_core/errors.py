@@ -56,3 +56,7 @@ class IterationLocked(ALError, RuntimeError):
 
 class HistoryUnavailable(ALError, RuntimeError):
     """The history database cannot be read or written."""
+
+
+class ComputeError(ALError, RuntimeError):
+    """The Dask cluster that embeds and scores the pool failed (scheduler unreachable or lost, workers lost)."""

@@ -13,6 +13,7 @@ computes.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from al_core import settings as app_settings
+from al_core.compute.engine import Engine, open_engine, scheduler_address
 from al_core.context import IterationSettings, RunContext
 from al_core.earlier import Earlier, eval_sample, read_earlier, unchanged_since
 from al_core.earlier import before as read_before
@@ -194,8 +196,8 @@ def _read(ctx: RunContext) -> tuple[PoolData, dict[str, Any]]:
         refuse_unreadable(spec, len(all_tasks), labeled_set.n + len(pool), labeled_set.missing_text + missing)
         eval_ids = _eval_set(ctx, [t.id for t in all_tasks])
         eval_set = set(eval_ids)
-        training = _subset(labeled_set, lambda tid: tid not in eval_set)
-        eval_labeled = _subset(labeled_set, lambda tid: tid in eval_set)
+        training = labeled_set.subset(lambda tid: tid not in eval_set)
+        eval_labeled = labeled_set.subset(lambda tid: tid in eval_set)
     counts = {
         "n_tasks": len(all_tasks),
         "n_labeled": training.n,
@@ -226,19 +228,6 @@ def _eval_set(ctx: RunContext, task_ids: list[int]) -> tuple[int, ...]:
     return ctx.history.eval_set(ctx.project_id)
 
 
-def _subset(ls: labels.LabeledSet, keep: Callable[[int], bool]) -> labels.LabeledSet:
-    idx = [i for i, tid in enumerate(ls.task_ids) if keep(tid)]
-    return labels.LabeledSet(
-        task_ids=tuple(ls.task_ids[i] for i in idx),
-        texts=tuple(ls.texts[i] for i in idx),
-        labels=tuple(ls.labels[i] for i in idx),
-        skipped=ls.skipped,
-        unknown_labels=ls.unknown_labels,
-        missing_text=ls.missing_text,
-        ground_truth_used=ls.ground_truth_used,
-    )
-
-
 def _pool(all_tasks: list[Task], done_ids: set[int], spec: LabelSpec) -> tuple[list[tuple[Task, str]], int]:
     pool, missing = [], 0
     for task in all_tasks:
@@ -252,8 +241,9 @@ def _pool(all_tasks: list[Task], done_ids: set[int], spec: LabelSpec) -> tuple[l
     return pool, missing
 
 
-def _embed(ctx: RunContext, data: PoolData) -> dict[str, int]:
-    """Sentence vectors of every task read, from the project's embedding cache where the text is unchanged.
+def _embed(ctx: RunContext, data: PoolData, engine: Engine) -> dict[str, int]:
+    """Sentence vectors of every task read, from the project's embedding cache where the text is unchanged (the
+    others embedded by ``engine``, in this process or on a Dask cluster).
 
     Returns ``{"n_embedded", "n_embed_cached"}``; empty when the model does not embed. Afterwards fitting
     and scoring embed nothing."""
@@ -273,17 +263,24 @@ def _embed(ctx: RunContext, data: PoolData) -> dict[str, int]:
             texts,
             encoder=encoder,
             on_progress=lambda d, t: ctx.timer.report("embed", d / max(t, 1), f"{d:,} of {t:,} new or changed texts"),
+            fill=functools.partial(engine.fill, encoder),
         )
     return {"n_embedded": done.n_embedded, "n_embed_cached": done.n_cached}
 
 
-def _score(ctx: RunContext, data: PoolData, version: str, earlier: Earlier, fingerprint: str) -> Scored:
-    """A cold start, or train and score; the model and the pool's predictions are kept for later versions."""
+def _score(ctx: RunContext, data: PoolData, version: str, earlier: Earlier, fingerprint: str, engine: Engine) -> Scored:
+    """A cold start, or train and score (the pool scored by ``engine``); the model and the pool's predictions are
+    kept for later versions."""
     if len(data.training.classes) < 2:
         return scoring.cold_start(data, ctx.settings.scoring, ctx.timer.step)
     server = ctx.history.server
     before = read_before(server, ctx.project_id, earlier, fingerprint)
-    scored = scoring.train_and_score(data, ctx.settings.scoring, before, ctx.timer.step)
+
+    def predict(model: models.FittedModel, texts: list[str]) -> np.ndarray:
+        progress = lambda d, t: ctx.timer.report("score", d / max(t, 1), f"{d:,} of {t:,} tasks scored")  # noqa: E731
+        return engine.predict_proba(model, texts, on_progress=progress)
+
+    scored = scoring.train_and_score(data, ctx.settings.scoring, before, ctx.timer.step, predict=predict)
     # Timed as part of the strategy step: the chart of step timings has one bar per step of progress.STEPS.
     with ctx.timer.step("strategy", f"Keeping {version}'s model and the pool's predictions"):
         models.save_model(scored.model, model_path(server, ctx.project_id, version))
@@ -302,8 +299,9 @@ def _iterate(ctx: RunContext, name: Callable[[int], str]) -> IterationResult:
         return _skipped(ctx, data, last)
     ctx.heartbeat()
     version = name(data.training.n)
-    embedded = _embed(ctx, data)
-    scored = _score(ctx, data, version, earlier, fingerprint)
+    with open_engine(scheduler_address(ctx.settings.dask_scheduler)) as engine:  # ComputeError: nothing uploaded
+        embedded = {**_embed(ctx, data, engine), "compute": engine.where}
+        scored = _score(ctx, data, version, earlier, fingerprint, engine)
     ctx.heartbeat()
     plan = plan_queue(
         pool_ids=data.pool_ids,
@@ -327,6 +325,7 @@ def _iterate(ctx: RunContext, name: Callable[[int], str]) -> IterationResult:
     counts.update(label_fingerprint=fingerprint, eval_order=EVAL_ORDER)
     metrics = {**scored.metrics, "eval_sample": eval_sample(earlier, data.eval_labeled.n)} if scored.metrics else {}
     counts["predictions_left_out"] = len(plan.uploads) - n_predictions  # their tasks were deleted during the run
+    counts["prediction_import"] = ctx.gateway.prediction_import_mode(ctx.project_id) if n_predictions else None
     counts["warnings"] = iteration_warnings(counts)
     return IterationResult(
         project_id=ctx.project_id,

@@ -10,16 +10,18 @@ is unchanged. Every task left out is counted and said in ``warnings``.
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from al_core.context import IterationSettings
-from al_core.errors import ConfigError
+from al_core.errors import AuthenticationFailed, ConfigError, NotFound
 from al_core.export import warm_embeddings
 from al_core.labelstudio import labels
 from al_core.labelstudio.gateway import Gateway
+from al_core.labelstudio.gateway_payloads import User
 from al_core.labelstudio.label_config import parse_label_config
 from al_core.labelstudio.task_cache import sync_tasks
 from al_core.labelstudio.task_data import task_text
@@ -80,19 +82,25 @@ class LabelIssues:
     thresholds: Mapping[str, float]
     counts: Mapping[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    reviewed: tuple[LabelIssue, ...] = ()  # the flagged tasks hidden by a review, most likely error first
 
     def top(self, n: int | None) -> LabelIssues:
         """The same result with only the first ``n`` issues (all when None)."""
         return self if n is None else replace(self, issues=self.issues[: max(n, 0)])
 
     def without_reviewed(self, reviewed: Mapping[int, reviews.Review]) -> LabelIssues:
-        """The result with the issues reviewed under their current label hidden (and counted)."""
-        hidden = [i for i in self.issues if i.task_id in reviewed and reviewed[i.task_id].label == i.given]
-        if not hidden:
+        """The result under the reviews ``reviewed`` (task id -> review): every flagged task reviewed under its
+        current label moves to ``reviewed`` (hidden, counted in ``n_reviewed_hidden``), every other one, including
+        one whose review was removed or whose label changed since, is in ``issues``; the order stays the ranking."""
+        flagged = heapq.merge(self.issues, self.reviewed, key=lambda i: i.self_confidence)
+        shown: list[LabelIssue] = []
+        hidden: list[LabelIssue] = []
+        for issue in flagged:
+            review = reviewed.get(issue.task_id)
+            (hidden if review is not None and review.label == issue.given else shown).append(issue)
+        if len(hidden) == len(self.reviewed) == self.n_reviewed_hidden and len(shown) == len(self.issues):
             return self
-        gone = {i.task_id for i in hidden}
-        kept = tuple(i for i in self.issues if i.task_id not in gone)
-        return replace(self, issues=kept, n_reviewed_hidden=self.n_reviewed_hidden + len(hidden))
+        return replace(self, issues=tuple(shown), reviewed=tuple(hidden), n_reviewed_hidden=len(hidden))
 
     def to_json(self) -> dict[str, Any]:
         """What ``label-issues --json`` prints: ``project`` and ``issues`` (stable), then the rest."""
@@ -198,7 +206,9 @@ class AnnotatorReport:
     """Agreement between the project's annotators (``learning.agreement.Agreement``; annotators are Label Studio
     user ids), the training ``rule`` in words, and what Dawid-Skene would do instead: ``dawid_skene_changes`` of the
     ``agreement.n_tasks`` multi-annotated tasks would get another label, ``reliability`` user id -> its estimated
-    accuracy. ``n_votes`` single choices were read."""
+    accuracy. ``n_votes`` single choices were read. ``users`` maps a user id to the server's user (how the team
+    knows them); an id missing from it (users not readable: ``warnings``) is shown as "user ID".
+    """
 
     project_id: int
     n_votes: int
@@ -206,8 +216,23 @@ class AnnotatorReport:
     rule: str
     dawid_skene_changes: int
     reliability: Mapping[Any, float]
+    users: Mapping[Any, User] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    def name(self, annotator: Any) -> str:
+        """How the team knows ``annotator`` (a user id): "First Last <email>", the email, else "user ID". Label Studio
+        keeps a deleted user's annotations with no user (measured on 1.23.2): those read as "deleted user"."""
+        known = self.users.get(annotator)
+        return known.name if known else ("deleted user" if annotator is None else f"user {annotator}")
+
+    def email(self, annotator: Any) -> str | None:
+        """The annotator's email, None when the server no longer knows the user."""
+        known = self.users.get(annotator)
+        return known.email or None if known else None
 
     def to_json(self) -> dict[str, Any]:
+        """``annotators`` and ``pairs`` keep the user ids (``annotator``, ``a``, ``b``); ``name`` / ``email``,
+        ``a_name`` / ``b_name`` say who they are (the id as "user ID" when the server no longer knows it)."""
         a = self.agreement
         return {
             "project": self.project_id,
@@ -222,14 +247,44 @@ class AnnotatorReport:
                     "n_compared": x.n_compared,
                     "agreement": x.agreement,
                     "dawid_skene_reliability": self.reliability.get(x.annotator),
+                    "name": self.name(x.annotator),
+                    "email": self.email(x.annotator),
                 }
                 for x in a.annotators
             ],  # fmt: skip
-            "pairs": [{"a": p.a, "b": p.b, "n": p.n, "cohen_kappa": p.kappa} for p in a.pairs],
+            "pairs": [
+                {
+                    "a": p.a,
+                    "b": p.b,
+                    "n": p.n,
+                    "cohen_kappa": p.kappa,
+                    "a_name": self.name(p.a),
+                    "b_name": self.name(p.b),
+                }
+                for p in a.pairs
+            ],  # fmt: skip
             "disputed": [{"task_id": d.task_id, "votes": d.votes, "agreement": d.agreement} for d in a.disputed],
             "rule": self.rule,
             "dawid_skene_changes": self.dawid_skene_changes,
+            "warnings": list(self.warnings),
         }
+
+    def lines(self) -> list[str]:
+        """The report as plain-text lines for the CLI: kappas, each annotator by name, the most disputed tasks."""
+        a = self.agreement
+        if not a.n_tasks:
+            return [f"No task has two annotations yet ({a.n_single:,} have one): agreement needs overlap."]
+        kappa = "n/a" if a.fleiss_kappa is None else f"{a.fleiss_kappa:.3f}"
+        out = [
+            f"Annotator agreement on {a.n_tasks:,} tasks with several annotations: Fleiss' kappa {kappa}.",
+            f"Training labels: {self.rule}; Dawid-Skene would change {self.dawid_skene_changes:,} of them.",
+        ]
+        for x in a.annotators:
+            share = "n/a" if x.agreement is None else f"{x.agreement:.0%}"
+            out.append(f"  {self.name(x.annotator)}: {x.n_votes:,} votes, agrees with the others' majority {share}")
+        out += [f"  Cohen's kappa {self.name(p.a)} / {self.name(p.b)}: {p.kappa:.3f} on {p.n:,} tasks" for p in a.pairs]
+        out += [f"  disputed task {d.task_id}: {dict(d.votes)}" for d in a.disputed[:10]]
+        return out + [f"warning: {w}" for w in self.warnings]
 
 
 def annotator_agreement(
@@ -252,7 +307,18 @@ def annotator_agreement(
     several = {t for t, n in Counter(t for t, _, _ in votes).items() if n >= 2}
     used = {t.id: labels.aggregate(t, spec) for t in annotated if t.id in several}
     changes = sum(1 for t, label in used.items() if label is not None and ds.labels.get(t) not in (None, label))
-    return AnnotatorReport(project_id, len(votes), found, AGGREGATION_RULE, changes, ds.reliability)
+    users, warnings = _users(gateway) if found.annotators else ({}, ())
+    return AnnotatorReport(
+        project_id, len(votes), found, AGGREGATION_RULE, changes, ds.reliability, users, warnings
+    )  # fmt: skip
+
+
+def _users(gateway: Gateway) -> tuple[dict[int, User], tuple[str, ...]]:
+    """The server's users by id; none (and a warning) when this key may not list them."""
+    try:
+        return {u.id: u for u in gateway.list_users()}, ()
+    except (AuthenticationFailed, NotFound) as err:
+        return {}, (f"Annotators are shown by user id: this API key may not list the server's users ({err}).",)
 
 
 def quality_warnings(counts: Mapping[str, Any]) -> list[str]:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from al_core.lab.simulation import BASELINE, DIVERSITY
 from bench.variants import kind_of
@@ -53,6 +54,18 @@ def add_rule(results: Results, representation: str, min_classes: int) -> str:
         plain, diverse = runs.get(f"{representation}/margin"), runs.get(f"{representation}/{DIVERSITY}")
         if plain and diverse:
             runs[key] = diverse if result["n_classes"] >= min_classes else plain
+    return key
+
+
+def add_switch(results: Results, small: str, large: str, max_classes: int) -> str:
+    """Add the derived key ``small`` on data with at most ``max_classes`` classes, ``large`` above (e.g. another
+    representation for binary data); datasets missing the key they need are left out. Returns the key."""
+    key = f"{small} up to {max_classes} classes else {large}"
+    for result in results.values():
+        runs = result["strategies"]
+        chosen = runs.get(small if result["n_classes"] <= max_classes else large)
+        if chosen:
+            runs[key] = chosen
     return key
 
 
@@ -108,6 +121,50 @@ def paired(results: Results, key: str, reference: str) -> dict[str, Any]:
         "better": sum(d > 0.0005 for d in diffs),
         "worse": sum(d < -0.0005 for d in diffs),
     }
+
+
+def seed_paired(result: dict[str, Any], key: str, reference: str) -> dict[str, Any] | None:
+    """``key`` against ``reference`` on one dataset, seed by seed (the same split and first batch per seed): the mean
+    AUC difference, its 95% t-interval over seeds and the seeds won / tied (within 0.0005) / lost; None unless
+    both keys carry ``auc_by_seed`` for the same seeds."""
+    runs = result["strategies"]
+    a, b = (runs.get(k, {}).get("auc_by_seed") for k in (key, reference))
+    if not a or not b or len(a) != len(b):
+        return None
+    diffs = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    mean = float(diffs.mean())
+    half = (
+        float(stats.t.ppf(0.975, len(diffs) - 1) * diffs.std(ddof=1) / np.sqrt(len(diffs)))
+        if len(diffs) > 1
+        else float("nan")
+    )
+    return {
+        "seeds": len(diffs),
+        "mean": mean,
+        "low": mean - half,
+        "high": mean + half,
+        "won": int((diffs > 0.0005).sum()),
+        "lost": int((diffs < -0.0005).sum()),
+    }
+
+
+def seed_table(results: Results, keys: Sequence[str], reference: str) -> str:
+    """Per dataset and key: the seed-by-seed comparison with ``reference`` (``seed_paired``); datasets without
+    per-seed areas are left out."""
+    lines = [
+        f"| dataset | key | seeds | mean AUC difference vs {reference} | 95% interval | seeds won / tied / lost |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, result in results.items():
+        for key in keys:
+            d = seed_paired(result, key, reference) if key != reference else None
+            if d:
+                tied = d["seeds"] - d["won"] - d["lost"]
+                lines.append(
+                    f"| {name} | {key} | {d['seeds']} | {d['mean']:+.4f} | {d['low']:+.4f} .. {d['high']:+.4f} | "
+                    f"{d['won']} / {tied} / {d['lost']} |"
+                )
+    return "\n".join(lines)
 
 
 def paired_table(results: Results, reference: str) -> str:
@@ -175,17 +232,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("results", nargs="+", help="JSON written by bench.label_efficiency --json")
     p.add_argument("--rules", default="3,5,10,20", help="class counts from which diversity is tried (derived keys)")
     p.add_argument("--keys", help="comma-separated keys of the per-dataset table (default: all)")
+    p.add_argument(
+        "--switch",
+        action="append",
+        default=[],
+        metavar="SMALL,LARGE,K",
+        help="derived key: SMALL on data with at most K classes, LARGE above (repeatable)",
+    )
     args = p.parse_args(argv)
     results = load(args.results)
     for representation in ("minilm", "tfidf+minilm", "tfidf"):
         for k in (int(x) for x in args.rules.split(",") if x.strip()):
             add_rule(results, representation, k)
+    for switch in args.switch:
+        small, large, k = switch.split(",")
+        add_switch(results, small.strip(), large.strip(), int(k))
     print(summary_table(results))
     chosen = choose(results)
     print(f"\nChosen by the mean over kinds: {chosen}\n")
     print(paired_table(results, chosen) + "\n")
     keys = [k.strip() for k in args.keys.split(",")] if args.keys else [k for k in keys_of(results) if k != BASELINE]
     print(dataset_table(results, keys))
+    per_seed = seed_table(results, keys, BASELINE)
+    if per_seed.count("\n") > 1:
+        print(f"\nSeed by seed, against {BASELINE}:\n\n{per_seed}")
     return 0
 
 

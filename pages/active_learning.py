@@ -6,9 +6,11 @@ from types import MappingProxyType
 
 import streamlit as st
 
+from al_core.compute.engine import SCHEDULER_VARIABLE
 from al_core.context import default_of
 from al_core.errors import ALError, IterationLocked, LabelConfigError
 from al_core.iteration import IterationResult, IterationSettings, run_iteration
+from al_core.labelstudio.gateway_payloads import SLOW_IMPORT_WARNING
 from al_core.labelstudio.label_config import choices_controls
 from al_core.labelstudio.records import Project
 from al_core.learning import embeddings, evaluation, models, strategies
@@ -111,6 +113,12 @@ def settings_form(project: Project, eval_size_now: int, control: str | None) -> 
             disabled=upload_all,
         )
         st.caption(UPLOAD_COST)
+        dask_scheduler = st.text_input(
+            "Dask scheduler (optional)",
+            placeholder=f"tcp://HOST:PORT (empty: {SCHEDULER_VARIABLE} or this machine)",
+            key=state.W_DASK_SCHEDULER,
+            help="Embed and score the pool in chunks on this Dask cluster (its workers need this app's environment).",
+        )
     return IterationSettings(
         model=model,
         strategy=strategy,
@@ -118,6 +126,7 @@ def settings_form(project: Project, eval_size_now: int, control: str | None) -> 
         eval_size=int(eval_size) if eval_size is not None else None,
         upload_top=0 if upload_all else int(upload_top),
         control=control,
+        dask_scheduler=dask_scheduler,
     )
 
 
@@ -171,13 +180,21 @@ def show_skipped(result: IterationResult) -> None:
     labeling_link(result)
 
 
-def show_result(result: IterationResult) -> None:
+def once_per_server(result: IterationResult, server: str) -> list[str]:
+    """The result's warnings; that a server's uploads are slow is told once in this tab (with the first result)."""
+    told = st.session_state[state.TOLD_SLOW_IMPORT]
+    if SLOW_IMPORT_WARNING in result.warnings:
+        told.setdefault(server, result.model_version)
+    return [w for w in result.warnings if w != SLOW_IMPORT_WARNING or told[server] == result.model_version]
+
+
+def show_result(result: IterationResult, server: str) -> None:
     if result.status == "skipped":
         show_skipped(result)
         return
     st.subheader(f"Result of {result.model_version}")
     (st.info if result.cold_start else st.success)(result.message)
-    for warning in result.warnings:
+    for warning in once_per_server(result, server):
         st.warning(warning, icon=":material/warning:")
     if result.consider_stopping:
         st.info("The model's predictions have stopped changing between versions: consider stopping labeling.")
@@ -307,7 +324,7 @@ if clicked or forced:
         st.rerun()  # every part of the page (evaluation set, serving version, history) shows the new state
 last = st.session_state[state.LAST_RESULT].get(project.id)
 if last is not None:
-    show_result(last)
+    show_result(last, conn.url)
 try:
     iterations = hist.iterations(project.id)
 except ALError as err:

@@ -26,6 +26,7 @@ from ui.common import md, need_connection, need_project
 W_EVERY, W_MODEL, W_STRATEGY, W_TOP = "w_auto_every", "w_auto_model", "w_auto_strategy", "w_auto_top"
 W_DIVERSITY, W_EVAL_SIZE, W_CONTROL = "w_auto_diversity", "w_auto_eval_size", "w_auto_control"
 W_SAVE, W_REGISTER, W_REMOVE = "w_auto_save", "w_auto_register", "w_auto_remove"
+W_DASK = "w_auto_dask_scheduler"
 
 
 def _seconds(value: float) -> str:
@@ -89,6 +90,14 @@ def settings_form(history: History, project: Project, current: automation.Automa
                 index=controls.index(remembered) if remembered in controls else 0,
                 key=W_CONTROL,
             )
+        dask_scheduler = st.text_input(
+            "Dask scheduler (optional)",
+            str(stored.get("dask_scheduler") or ""),
+            placeholder="tcp://HOST:PORT (empty: AL_DASK_SCHEDULER or the receiver's machine)",
+            key=W_DASK,
+        ).strip()
+        if dask_scheduler:  # empty: not stored, so the receiver's AL_DASK_SCHEDULER (or its own process) applies
+            chosen["dask_scheduler"] = dask_scheduler
         if st.form_submit_button("Save", key=W_SAVE):
             try:
                 automation.save_settings(history, project.id, every=int(every), settings=chosen)

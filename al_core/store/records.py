@@ -159,6 +159,7 @@ class StoredSettings(_Stored):
     random_state: int | None = None
     control: str | None = None
     trigger: str | None = None
+    dask_scheduler: str | None = None  # "" or None: AL_DASK_SCHEDULER, else in the app's process
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -193,6 +194,8 @@ class IterationCounts(_Stored):
     no_usable_label: int | None = None  # labeled tasks without a usable answer (empty, another control, ...)
     predictions_left_out: int | None = None  # their tasks were deleted during the run
     warnings: tuple[str, ...] = ()  # what was left out, in sentences (``reports.left_out``)
+    compute: str | None = None  # where the pool was embedded and scored ("this process", "Dask at tcp://...")
+    prediction_import: str | None = None  # how Label Studio imported them: "per-prediction", "per-project" (slow)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 

@@ -39,11 +39,13 @@ def test_register_save_and_remove(label_studio, gateway: Gateway, unique_title: 
 
     at.number_input(key="w_auto_every").set_value(3)
     at.selectbox(key="w_auto_strategy").set_value("entropy")
+    at.text_input(key="w_auto_dask_scheduler").set_value("tcp://10.0.0.5:8786")
     at.button(key="w_auto_save").click().run()
     assert not at.exception
     saved = History(settings.db_url(), server=label_studio.url).automation(project.id)
     assert saved.every == 3 and saved.settings["strategy"] == "entropy"
-    assert set(saved.settings) == {"model", "strategy", "diversity", "upload_top", "eval_size"}
+    assert set(saved.settings) == {"model", "strategy", "diversity", "upload_top", "eval_size", "dask_scheduler"}
+    assert saved.settings["dask_scheduler"] == "tcp://10.0.0.5:8786", "stored where the receiver reads its settings"
     assert at.selectbox(key="w_auto_strategy").value == "entropy", "read back from the stored settings"
     assert "w_auto_control" not in {box.key for box in at.selectbox}, "one <Choices>: nothing to choose"
 

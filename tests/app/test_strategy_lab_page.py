@@ -130,6 +130,9 @@ def test_an_upload_is_mapped_and_simulated(make_app: MakeApp) -> None:
     assert [r["labels at budget"] for r in table(at)] == [60, 60]
     recommendation = texts(at.success)[0]
     assert "margin" in recommendation or recommendation.startswith("Random sampling")
+    ceilings = at.session_state[state.LAB_RUN].result["full_accuracy_by_model"]  # every representation's ceiling
+    assert set(ceilings) == {"minilm-logreg", "tfidf-logreg", "tfidf+minilm-logreg"}
+    assert all(f"{model} {accuracy:.1%}" in recommendation for model, accuracy in ceilings.items())
     saved = json.loads(at.session_state[state.LAB_RUN].to_json())
     assert saved["source"] == "intents.csv" and saved["params"]["budget"] == 60
 

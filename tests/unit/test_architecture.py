@@ -280,7 +280,7 @@ def test_the_root_of_al_core_holds_only_the_orchestration_and_the_map():
     root = {path.stem for path in AL_CORE.glob("*.py")}
     assert root - ROOT_MODULES == set(), "move these into the package of their concept"
     packages = {path.parent.name for path in AL_CORE.glob("*/__init__.py")}
-    assert packages == {"labelstudio", "learning", "store", "reports", "lab", "automation"}
+    assert packages == {"labelstudio", "learning", "store", "reports", "lab", "automation", "compute"}
 
 
 def mirrored_test(module: str) -> Path:

@@ -58,3 +58,12 @@ def test_defaults_live_in_the_settings_record() -> None:
 def test_bad_settings_are_refused(kwargs, message) -> None:
     with pytest.raises(ConfigError, match=message):
         IterationSettings(model="tfidf-logreg", **kwargs)
+
+
+def test_the_dask_scheduler_is_an_address_or_empty_and_is_stored_with_the_settings():
+    assert IterationSettings().dask_scheduler == "", "empty: AL_DASK_SCHEDULER, else this process"
+    chosen = IterationSettings(model="tfidf-logreg", dask_scheduler=" tcp://10.0.0.5:8786 ")
+    assert chosen.dask_scheduler == "tcp://10.0.0.5:8786"
+    assert IterationSettings.from_json(chosen.to_json()).dask_scheduler == "tcp://10.0.0.5:8786"
+    with pytest.raises(ConfigError, match=r"^The Dask scheduler must be an address like tcp://"):
+        IterationSettings(model="tfidf-logreg", dask_scheduler="10.0.0.5:8786")

@@ -11,6 +11,7 @@ from al_core import errors
 from al_core.errors import (
     ALError,
     AuthenticationFailed,
+    ComputeError,
     ConfigError,
     ConnectionFailed,
     HistoryUnavailable,
@@ -40,6 +41,7 @@ from al_core.errors import (
         (NotEnoughData, (ALError, ValueError)),
         (IterationLocked, (ALError, RuntimeError)),
         (HistoryUnavailable, (ALError, RuntimeError)),
+        (ComputeError, (ALError, RuntimeError)),
     ],
 )
 def test_each_error_has_its_place_in_the_tree(error, bases):

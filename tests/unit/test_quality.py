@@ -87,6 +87,56 @@ def test_the_agreement_report_json_names_the_rule_and_every_figure():
         "n_compared": 2,  # on task 1 the others are tied (x, y): no consensus to compare with
         "agreement": 1.0,
         "dawid_skene_reliability": 0.9,
+        "name": "user 5",  # the server's users were not given: the id, said as such
+        "email": None,
     }
     assert out["disputed"] == [{"task_id": 1, "votes": {"x": 2, "y": 1}, "agreement": 2 / 3}]
     assert out["rule"].startswith("majority vote") and out["dawid_skene_changes"] == 0
+
+
+def test_reviewed_issues_are_kept_aside_and_come_back_in_rank_order_when_unmarked():
+    at = datetime(2026, 1, 1)
+    both = _result().without_reviewed({11: Review(11, "card", "ann", at), 13: Review(13, "card", "ann", at)})
+    assert [i.task_id for i in both.issues] == [12] and [i.task_id for i in both.reviewed] == [11, 13]
+    assert both.n_reviewed_hidden == 2
+    one = both.without_reviewed({13: Review(13, "card", "ann", at)})  # 11 unmarked: back first, as ranked
+    assert [i.task_id for i in one.issues] == [11, 12] and [i.task_id for i in one.reviewed] == [13]
+    assert one.n_reviewed_hidden == 1 and both.without_reviewed({}) == _result()
+    assert one.without_reviewed({13: Review(13, "card", "ann", at)}) is one
+
+
+def test_annotators_are_named_the_way_the_team_knows_them_and_a_deleted_user_by_id():
+    from al_core.labelstudio.gateway_payloads import User
+    from al_core.learning import agreement
+    from al_core.quality import AGGREGATION_RULE, AnnotatorReport
+
+    votes = [(1, 5, "x"), (1, 6, "x"), (1, 9, "y"), (2, 5, "y"), (2, 6, "y"), (2, 9, "y"), (3, 5, "x"), (3, 6, "y")]
+    users = {5: User(5, "ann@example.com", "ann", "Ann", "Lee"), 6: User(6, "bob@example.com", "bob")}
+    report = AnnotatorReport(4, len(votes), agreement.agreement(votes), AGGREGATION_RULE, 1, {}, users)
+    out = report.to_json()
+    named = {a["annotator"]: (a["name"], a["email"]) for a in out["annotators"]}
+    assert named == {5: ("Ann Lee <ann@example.com>", "ann@example.com"), 6: ("bob@example.com", "bob@example.com"),
+                     9: ("user 9", None)}  # fmt: skip
+    pair = next(p for p in out["pairs"] if {p["a"], p["b"]} == {5, 6})
+    assert {pair["a_name"], pair["b_name"]} == {"Ann Lee <ann@example.com>", "bob@example.com"}
+    text = "\n".join(report.lines())
+    assert "Ann Lee <ann@example.com>: 3 votes" in text and "user 9: 2 votes" in text and "Fleiss' kappa" in text
+    assert "Dawid-Skene would change 1 of them" in text and report.name(None) == "deleted user"
+
+
+def test_annotator_names_fall_back_to_ids_with_a_warning_when_users_cannot_be_listed():
+    from al_core.errors import AuthenticationFailed
+    from al_core.labelstudio.gateway_payloads import User
+    from al_core.quality import _users
+
+    class NoUsers:
+        def list_users(self):
+            raise AuthenticationFailed("403 Forbidden")
+
+    class Users:
+        def list_users(self):
+            return [User(3, "c@example.com", "c")]
+
+    assert _users(Users()) == ({3: User(3, "c@example.com", "c")}, ())
+    users, warnings = _users(NoUsers())
+    assert users == {} and warnings[0].startswith("Annotators are shown by user id: this API key may not list")

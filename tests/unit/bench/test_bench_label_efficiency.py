@@ -36,6 +36,8 @@ def test_figure_and_table_cover_every_strategy(data) -> None:
     assert [t.name.split(" (")[0] for t in figure(results).data] == ["random", "margin"]
     table = le.markdown_table(results)
     assert "| tiny |" in table and "margin" in table
+    full = results["tiny"]["full_accuracy_by_model"]["tfidf-logreg"]
+    assert f"| tiny | tfidf-logreg {full:.3f} |" in table  # the ceiling of each representation (issue #16)
 
 
 def test_main_prints_a_table_and_writes_json(tmp_path, capsys) -> None:

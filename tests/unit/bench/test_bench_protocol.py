@@ -70,3 +70,32 @@ def test_paired_compares_only_where_both_ran() -> None:
     assert "| minilm/margin | 3 | +0.0200 | +0.020 .. +0.020 | 3 / 0 / 0 |" in protocol.paired_table(
         results, "minilm/margin+diversity"
     )
+
+
+def test_seed_by_seed_gives_the_mean_difference_with_a_t_interval(tmp_path: Path, capsys) -> None:
+    results = _results()
+    runs = results["clinc150_c2"]["strategies"]
+    runs["tfidf/random"]["auc_by_seed"] = [1.0, 1.0, 1.0, 1.0]
+    runs["minilm/margin+diversity"]["auc_by_seed"] = [0.996, 1.0, 0.998, 1.0002]
+    d = protocol.seed_paired(results["clinc150_c2"], "minilm/margin+diversity", "tfidf/random")
+    # differences -0.004, 0, -0.002, +0.0002: mean -0.00145, sd 0.001969, t(0.975, 3) = 3.1824
+    assert d["seeds"] == 4 and d["mean"] == pytest.approx(-0.00145)
+    assert d["high"] - d["mean"] == pytest.approx(3.1824 * 0.0019690 / 2, rel=1e-3)
+    assert (d["won"], d["lost"]) == (0, 2)
+    assert protocol.seed_paired(results["banking77_c2"], "minilm/margin+diversity", "tfidf/random") is None
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(results), encoding="utf-8")
+    assert protocol.main([str(path)]) == 0
+    assert "| clinc150_c2 | minilm/margin+diversity | 4 | -0.0015 | -0.0046 .. +0.0017 | 0 / 2 / 2 |" in (
+        capsys.readouterr().out
+    )
+
+
+def test_a_switch_takes_one_key_up_to_k_classes_and_another_above() -> None:
+    results = _results()
+    key = protocol.add_switch(results, "minilm/margin", "minilm/margin+diversity", 3)
+    assert key == "minilm/margin up to 3 classes else minilm/margin+diversity"
+    assert [r["strategies"][key]["auc"] for r in results.values()] == [0.95, 0.95, 0.95, 0.70]
+    del results["banking77_c2"]["strategies"]["minilm/margin"]
+    again = protocol.add_switch(results, "minilm/margin", "minilm/margin+diversity", 2)
+    assert again not in results["banking77_c2"]["strategies"]  # what it needs did not run there

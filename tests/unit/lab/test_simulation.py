@@ -224,3 +224,26 @@ def test_options_reach_the_first_batch_and_the_fit(data, monkeypatch: pytest.Mon
     assert firsts == ["names", "typical"]
     assert len(self_fits) == 2 and self_fits[0] > self_fits[1] > 0  # every round, on what is still unlabeled
     assert set(result["strategies"]) == {"minilm/margin@names", "minilm/margin@self"}
+
+
+def test_ceilings_are_reported_but_do_not_set_the_target(data, monkeypatch: pytest.MonkeyPatch) -> None:
+    texts, labels = data
+    ceilings = {"tfidf-logreg": 0.5, "tfidf-svm": 0.75, "tfidf-cnb": 0.99}
+    monkeypatch.setattr(sim, "full_accuracy", lambda _t, _l, *, seed, model: ceilings[model] - seed / 100)
+    result = sim.run_dataset(
+        texts, labels, strategy_names=["random", "margin"], seeds=2, ceilings=["tfidf-cnb", "tfidf-svm"], **TINY
+    )
+    assert result["full_accuracy_by_model"] == pytest.approx(
+        {"tfidf-logreg": 0.495, "tfidf-cnb": 0.985, "tfidf-svm": 0.745}
+    )
+    assert result["full_accuracy"] == pytest.approx(0.495)  # n95 is read against the models simulated, not the others
+    with pytest.raises(ConfigError, match="nope"):
+        sim.run_dataset(texts, labels, strategy_names=["random"], seeds=1, ceilings=["nope"], **TINY)
+
+
+def test_each_seed_has_its_own_area_and_their_mean_is_the_mean_curves_area(data) -> None:
+    texts, labels = data
+    result = sim.run_dataset(texts, labels, strategy_names=["margin"], seeds=2, **TINY)["strategies"]["margin"]
+    curves = [sim.simulate(texts, labels, strategy="margin", seed=s, **TINY) for s in range(2)]
+    assert result["auc_by_seed"] == pytest.approx([sim.area([(n, a) for n, a, _ in c]) for c in curves])
+    assert np.mean(result["auc_by_seed"]) == pytest.approx(result["auc"])  # the area is linear in the curve

@@ -183,6 +183,17 @@ def test_recommendation_gives_the_ceiling_of_each_representation() -> None:
     )
 
 
+@pytest.mark.parametrize(("tfidf", "hint"), [(0.996, True), (0.994, False)])
+def test_a_higher_ceiling_of_another_representation_is_pointed_out(tfidf: float, hint: bool) -> None:
+    by_model = {"minilm-logreg": 0.99, "tfidf+minilm-logreg": tfidf}
+    done = {**result(margin=(0.7, 100, 0.88)), "full_accuracy_by_model": by_model, "params": {"model": "minilm-logreg"}}
+    text = lab.recommend(done)
+    expected = (
+        " tfidf+minilm-logreg's ceiling is 0.6 points above minilm-logreg's: run the lab with tfidf+minilm-logreg"
+    )
+    assert (expected in text) is hint, text
+
+
 # -- a real (small) run -----------------------------------------------------------------------------------
 def test_run_and_download() -> None:
     texts, labels = synthetic(20)
@@ -233,3 +244,14 @@ def test_recommendation_names_the_first_batches() -> None:
         "batch of 20 labels. Cold start, compared apart: margin scored AUC 0.750 from a typical first batch and "
         "0.700 from a random first batch; the typical first batch is better by 0.050."
     )
+
+
+def test_every_other_representation_is_a_ceiling_to_measure(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lab.models, "available_models", lambda: ["tfidf-logreg", "tfidf-svm", "minilm-logreg"])
+    assert lab.ceiling_models("tfidf-svm") == ["tfidf-logreg", "minilm-logreg"]
+    assert lab.ceiling_models("minilm-logreg") == ["tfidf-logreg"]  # tfidf+minilm is not available here
+    one = lab.plan(2250, budget=60, batch=20, seeds=2, strategy_names=["margin"], model="tfidf-logreg")
+    more = lab.plan(2250, budget=60, batch=20, seeds=2, strategy_names=["margin"], model="tfidf-logreg",
+                    ceilings=["minilm-logreg"])  # fmt: skip
+    assert more.fits == one.fits + 2  # one full-split fit per seed
+    assert more.seconds > one.seconds + 2250 / 60 - 1  # and embedding the texts once

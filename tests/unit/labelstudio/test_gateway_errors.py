@@ -43,7 +43,7 @@ def test_a_refused_key_says_what_to_do():
             "Check the project id or pick another project.",
         ),
         (502, "<html>Bad Gateway</html>", ServerError, f"Label Studio at {URL} failed with 502 while reading "
-         "project 9: <html>Bad Gateway</html>"),
+         "project 9: an error page (Bad Gateway); its cause is in the server's log"),
         (409, {"detail": "Conflict"}, LabelStudioError, "Label Studio answered 409 while reading project 9: Conflict"),
         (
             400,
@@ -101,3 +101,11 @@ def test_label_config_errors_from_either_place_in_the_body():
     assert label_config_errors({"validation_errors": {"label_config": ["a", "b"]}}) == "a; b"
     assert label_config_errors({"validation_errors": {"title": ["x"]}}) is None
     assert label_config_errors("not a dict") is None
+
+
+def test_an_html_error_page_is_named_by_its_title_not_pasted():
+    page = "\n<!DOCTYPE html>\n<html lang='en'><head><title>500 | Label Studio</title></head><body>Heidi's down</body></html>"
+    assert error_detail(page) == "an error page (500 | Label Studio); its cause is in the server's log"
+    assert error_detail("<html><body>x  y</body></html>") == "an error page (x y); its cause is in the server's log"
+    err = from_status(500, page, URL, "uploading predictions")
+    assert isinstance(err, ServerError) and "\n" not in str(err)

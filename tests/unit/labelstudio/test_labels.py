@@ -194,3 +194,10 @@ def test_votes_are_the_usable_single_choices_with_their_annotator():
     ]
     assert votes(tasks, SPEC) == [Vote(1, 5, "Positive"), Vote(1, 6, "Negative"), Vote(2, None, "Neutral")]
     assert votes(tasks, MULTI) == []
+
+
+def test_a_subset_keeps_the_chosen_examples_in_order_and_the_counts_of_what_was_left_out():
+    full = LabeledSet(task_ids=(1, 2, 3), texts=("a", "b", "c"), labels=("x", "y", "x"), skipped=2, missing_text=1)
+    part = full.subset(lambda tid: tid != 2)
+    assert (part.task_ids, part.texts, part.labels) == ((1, 3), ("a", "c"), ("x", "x"))
+    assert (part.skipped, part.missing_text) == (2, 1)

@@ -198,3 +198,8 @@ def test_a_pool_larger_than_the_memo_limit_is_scored_without_embedding_again(tmp
         np.testing.assert_array_equal(vectors, cached.vectors)
     finally:
         embeddings.forget_encoders()
+
+
+def test_a_path_that_is_no_folder_is_refused_as_an_encoder_in_one_line() -> None:
+    with pytest.raises(ConfigError, match=r"^Could not load the sentence encoder '/no/such/encoder' offline: "):
+        embeddings.Encoder("/no/such/encoder")

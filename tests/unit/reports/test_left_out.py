@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from al_core.labelstudio.gateway_payloads import SLOW_IMPORT_WARNING
 from al_core.reports.left_out import COLD_START_QUEUED, iteration_warnings, run_message
 
 
@@ -51,3 +52,9 @@ def test_a_run_message_announces_a_queue_only_when_predictions_landed():
         deleted
         == "Trained x. Nothing was queued: all 12 tasks it scored were deleted from Label Studio during the run; run it again."
     )
+
+
+def test_a_server_whose_uploads_recount_the_project_is_told_its_fix():
+    assert iteration_warnings({"prediction_import": "per-project"}) == [SLOW_IMPORT_WARNING]
+    assert iteration_warnings({"prediction_import": "per-prediction"}) == []
+    assert iteration_warnings({"prediction_import": None}) == []
