@@ -82,7 +82,8 @@ def _query(strategy: str, fitted: models.FittedModel, pool: list[str], k: int, b
     proba = fitted.predict_proba(pool)
     info = strategies.informativeness("margin" if strategy == DIVERSITY else strategy, proba, random_state=state)
     if strategy == DIVERSITY:
-        order = strategies.diverse_order(info, fitted.features(pool), batch_size=batch, random_state=state)
+        features = lambda rows: fitted.features([pool[i] for i in rows])  # noqa: E731 (only the candidates')
+        order = strategies.diverse_order(info, features, batch_size=batch, random_state=state)
     else:
         order = np.argsort(-info, kind="stable")
     return np.asarray(order[:k], dtype=np.intp)

@@ -12,7 +12,7 @@ rest (never a duplicate prediction, task or annotation). Only this module sends 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Literal, TypeVar
 
 import httpx
@@ -221,31 +221,31 @@ class Gateway:
         what = f"listing tasks of project {project_id} (page {page})"
         return self._raw("GET", "api/tasks", what, params=params, timeout=300, ok_404=True)
 
-    def list_tasks(
-        self,
-        project_id: int,
-        *,
-        labeled: bool | None = None,
-        updated_after: str | None = None,
-        include: str = "id,data",
-        page_size: int = 5000,
-        on_progress: Progress | None = None,
-    ) -> list[Task]:
-        """List tasks fast (id and data only). ``labeled``: True/False filters on completion; ``updated_after``
-        (``%Y-%m-%dT%H:%M:%S.%fZ``) returns tasks created or changed since then."""
+    def list_tasks(self, project_id: int, **options: Any) -> list[Task]:
+        """List tasks fast (id and data only), every page of ``task_pages`` (same options) in one list."""
+        return [task for page in self.task_pages(project_id, **options) for task in page]
+
+    # fmt: off
+    def task_pages(self, project_id: int, *, labeled: bool | None = None, updated_after: str | None = None,
+                   include: str = "id,data", page_size: int = 5000, on_progress: Progress | None = None,
+                   ) -> Iterator[list[Task]]:
+        # fmt: on
+        """List tasks fast (id and data), a page at a time: a caller that keeps less (the task cache) never holds
+        a 1,000,000-task project twice. ``labeled``: True/False filters on completion; ``updated_after``
+        (``%Y-%m-%dT%H:%M:%S.%fZ``): only tasks created or changed since then."""
         query = payloads.task_query(labeled, updated_after)
-        tasks: list[Task] = []
-        page, total = 1, 0
+        page, total, seen = 1, 0, 0
         while True:  # the server may cap page_size (TASK_API_PAGE_SIZE_MAX): follow pages until its total
             payload = self._tasks_page(project_id, page, page_size, query, include) or {}
-            rows = payload.get("tasks", [])
-            tasks.extend(payloads.listed_task(r) for r in rows)
-            total = int(payload["total"]) if "total" in payload else max(total, len(tasks))  # a 404 past the end
+            tasks = [payloads.listed_task(r) for r in payload.get("tasks", [])]
+            seen += len(tasks)
+            total = int(payload["total"]) if "total" in payload else max(total, seen)  # a 404 past the end
             if on_progress:
-                on_progress(len(tasks), total)
-            if len(tasks) >= total:
-                return tasks
-            payloads.check_listed(f"tasks of project {project_id}", len(tasks), total, more=bool(rows))
+                on_progress(seen, total)
+            yield tasks
+            if seen >= total:
+                return
+            payloads.check_listed(f"tasks of project {project_id}", seen, total, more=bool(tasks))
             page += 1
 
     @retrying

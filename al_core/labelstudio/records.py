@@ -18,9 +18,10 @@ class Annotation:
     completed_by: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Task:
-    """A task: its id, its data and (for labeled tasks) its annotations."""
+    """A task: its id, its data and (for labeled tasks) its annotations. Slotted: an iteration over 1,000,000
+    tasks holds a million of them (a ``__dict__`` each would add ~0.2 GB)."""
 
     id: int
     data: dict[str, Any]

@@ -24,7 +24,7 @@ import hashlib
 import importlib.util
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -34,7 +34,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from al_core.errors import ConfigError
-from al_core.learning import devices
+from al_core.learning import devices, vector_cache
 from al_core.learning.memory import release_free_memory
 from al_core.settings import server_key
 
@@ -105,7 +105,10 @@ class Encoder:
         _check_loadable(name, self._path)
         self._model: Any = None
         self._dim: int | None = None
-        self._memo: dict[bytes, np.ndarray] = {}
+        self._memo: dict[bytes, np.ndarray] = {}  # vectors in memory: at most _MEMO_LIMIT
+        # Rows of memory-mapped caches (~0.2 KB of memory each, not 1.5 KB): no limit, or a 1,000,000-task pool re-embeds
+        self._mapped: dict[bytes, np.ndarray] = {}
+        self._maps: list[np.memmap] = []  # the arrays of those rows (their pages are dropped after each fill)
         self._lock = threading.Lock()
         self._load_lock = threading.Lock()
         self.n_computed = 0  # texts actually run through the network (tests and progress use it)
@@ -120,8 +123,7 @@ class Encoder:
         """Length of a vector: from the loaded network, else from a vector in the memo, else loads the network."""
         if self._dim is not None:
             return self._dim
-        with self._lock:
-            known = next(iter(self._memo.values()), None)
+        known = self._any_vector()
         return int(known.shape[0]) if known is not None else self._network_dim()
 
     @property
@@ -129,9 +131,13 @@ class Encoder:
         """``dim`` when it is known without loading the network, else None."""
         if self._dim is not None:
             return self._dim
+        known = self._any_vector()
+        return None if known is None else int(known.shape[0])
+
+    def _any_vector(self) -> np.ndarray | None:
         with self._lock:
             known = next(iter(self._memo.values()), None)
-        return None if known is None else int(known.shape[0])
+            return known if known is not None else next(iter(self._mapped.values()), None)
 
     def load(self) -> None:
         """Load the network now (it otherwise loads when a text must first be embedded)."""
@@ -180,10 +186,15 @@ class Encoder:
         with self._lock:
             for key, text, row in zip(keys, texts, np.asarray(rows).tolist(), strict=True):
                 known = self._memo.get(key)
+                if known is None:
+                    known = self._mapped.get(key)
                 if known is not None:
                     out[row] = known
                 else:
                     todo.setdefault(key, (text, []))[1].append(row)
+            for mapped in self._maps:  # rows were copied out: let the OS drop the pages read (RSS stays flat)
+                if not mapped.flags.writeable:
+                    vector_cache.release_pages(mapped)
         order = sorted(todo, key=lambda k: len(todo[k][0]))
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
@@ -191,7 +202,7 @@ class Encoder:
             for key, vector in zip(chunk, vectors, strict=True):
                 out[todo[key][1]] = vector
             with self._lock:
-                self._memo.update((key, out[todo[key][1][0]]) for key in chunk)
+                self._put(out, ((key, todo[key][1][0]) for key in chunk))
                 self.n_computed += len(chunk)
             del vectors
             release_free_memory()
@@ -210,20 +221,30 @@ class Encoder:
     def remember_rows(self, keys: Sequence[bytes], store: np.ndarray, rows: np.ndarray) -> None:
         """Put ``store[rows[i]]`` into the memo for ``keys[i]``, as views of ``store`` (no copy)."""
         with self._lock:
-            self._memo.update((key, store[row]) for key, row in zip(keys, np.asarray(rows).tolist(), strict=True))
-            self._trim()
+            self._put(store, zip(keys, np.asarray(rows).tolist(), strict=True))
 
     def forget(self, keys: Sequence[bytes]) -> None:
         """Drop ``keys`` from the memo (so that the arrays their vectors are views of can be freed)."""
         with self._lock:
             for key in keys:
                 self._memo.pop(key, None)
+                self._mapped.pop(key, None)
 
     def _embed(self, texts: list[str], batch_size: int) -> np.ndarray:
         vectors = self._network().encode(
             texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
         )
         return np.asarray(vectors, dtype=np.float32)
+
+    def _put(self, store: np.ndarray, rows: Iterable[tuple[bytes, int]]) -> None:
+        """Remember ``store[row]`` for each (key, row), as views (under ``self._lock``)."""
+        if isinstance(store, np.memmap):
+            self._mapped.update((key, store[row]) for key, row in rows)
+            if not any(m is store for m in self._maps):
+                self._maps = [*self._maps[-3:], store]
+        else:
+            self._memo.update((key, store[row]) for key, row in rows)
+            self._trim()
 
     def _trim(self) -> None:
         while len(self._memo) > _MEMO_LIMIT:  # oldest first (dicts keep insertion order)
@@ -328,29 +349,6 @@ def cache_path(cache_dir: Path, scope: str, encoder: str) -> Path:
     return Path(cache_dir) / "embeddings" / f"{slug}.npz"
 
 
-def _load_cache(path: Path, dim: int | None) -> tuple[dict[int, tuple[bytes, int]], np.ndarray]:
-    """The cache's {task id: (text key, row)} and vectors; empty when missing, unreadable or of another
-    length than ``dim`` (None: the encoder's length is not known yet, any length is read)."""
-    empty: tuple[dict[int, tuple[bytes, int]], np.ndarray] = ({}, np.zeros((0, dim or 0), dtype=np.float32))
-    try:
-        with np.load(path) as data:
-            ids, keys, vectors = data["ids"], data["keys"], data["vectors"]
-    except (OSError, ValueError, KeyError):
-        return empty  # missing or unreadable: rebuild rather than fail
-    if vectors.ndim != 2 or (dim is not None and vectors.shape[1] != dim):
-        return empty
-    return {int(i): (k.tobytes(), row) for row, (i, k) in enumerate(zip(ids, keys, strict=True))}, vectors
-
-
-def _save_cache(path: Path, ids: Sequence[int], keys: Sequence[bytes], vectors: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
-    # Keys as raw bytes (n, 16): numpy's "S16" strings would drop a key's trailing zero bytes.
-    raw = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 16)
-    np.savez(tmp, ids=np.asarray(ids, dtype=np.int64), keys=raw, vectors=vectors)
-    os.replace(tmp, path)  # atomic: a crash never leaves half a cache
-
-
 def embed_tasks(
     path: Path,
     task_ids: Sequence[int],
@@ -371,30 +369,32 @@ def embed_tasks(
     if len(task_ids) != len(texts):
         raise ConfigError(f"Got {len(task_ids)} task ids but {len(texts)} texts; they must match one to one.")
     model = get_encoder(encoder)  # the network itself loads only if a text below must be embedded
-    cached, stored = _load_cache(Path(path), model.known_dim)
+    cached, stored = vector_cache.load(Path(path), model.known_dim)
     keys = [text_key(t) for t in texts]
     found = (cached.get(int(tid), (b"", -1)) for tid in task_ids)
     source = np.array([row if key == keys[i] else -1 for i, (key, row) in enumerate(found)], dtype=np.intp)
     hits, misses = np.flatnonzero(source >= 0), np.flatnonzero(source < 0)
     del cached
     if hits.size == len(keys) == stored.shape[0]:
-        # The cache holds exactly these tasks (the usual repeat, perhaps listed in another order): use it as
-        # it is, without a copy, and leave the file alone.
+        # The cache holds exactly these tasks (the usual repeat, perhaps listed in another order): use its
+        # memory-mapped vectors as they are, without a copy, and leave the file alone.
         store, rows = stored, source
         model.remember_rows(keys, store, rows)
     else:
-        # Memory: at most two copies of the pool's vectors at a time (100,000 tasks: 150 MB each). The memo's
-        # rows of an earlier array are dropped first, so that array is freed before this one is built.
+        # A new vectors file, memory-mapped: filled from the old one in slices and by embedding the rest, so
+        # neither the old nor the new vectors are ever whole in memory (1,000,000 tasks: 1.5 GB each). The
+        # memo's rows of the old file are dropped first.
         model.forget([keys[i] for i in hits])
         dim = stored.shape[1] if stored.shape[0] and not misses.size else model.dim
-        store, rows = np.zeros((len(keys), dim), dtype=np.float32), np.arange(len(keys))
+        store, commit = vector_cache.create(Path(path), len(keys), dim)
+        rows = np.arange(len(keys))
         for start in range(0, hits.size, 10_000):  # in slices: no full-size temporary copy
             store[hits[start : start + 10_000]] = stored[source[hits[start : start + 10_000]]]
         del stored
         if misses.size:
             (fill or model.fill)([texts[i] for i in misses], store, misses, on_progress=on_progress)
+        commit([int(t) for t in task_ids], keys)
         model.remember_rows(keys, store, rows)
-        _save_cache(Path(path), [int(t) for t in task_ids], keys, store)
     store.flags.writeable = False
     release_free_memory()
     return Embedded(store=store, rows=rows, n_embedded=int(misses.size), n_cached=int(hits.size))

@@ -156,8 +156,12 @@ def train_and_score(
             settings.strategy, proba, multi_label=multi, random_state=settings.random_state
         )
         if settings.diversity and len(info) > 1:
+            texts = data.pool_texts  # only the candidates' features are computed (not the whole pool's)
             order = strategies.diverse_order(
-                info, model.features(data.pool_texts), batch_size=20, random_state=settings.random_state
+                info,
+                lambda rows: model.features([texts[i] for i in rows]),
+                batch_size=20,
+                random_state=settings.random_state,
             )
         else:
             order = np.argsort(-info, kind="stable")

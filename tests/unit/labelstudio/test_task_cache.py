@@ -14,7 +14,7 @@ URL = "http://ls.test:8080"
 
 
 class FakeGateway:
-    """``list_tasks`` as Label Studio answers it: every task, or those updated after a timestamp."""
+    """``task_pages`` as Label Studio answers it: every task, or those updated after a timestamp, in pages of 2."""
 
     url = URL
 
@@ -22,7 +22,7 @@ class FakeGateway:
         self.rows = rows  # id -> (text, updated_at)
         self.calls: list[str | None] = []
 
-    def list_tasks(self, project_id, *, updated_after=None, include, on_progress=None):
+    def task_pages(self, project_id, *, updated_after=None, include, on_progress=None):
         assert (project_id, include) == (7, "id,data,updated_at")
         self.calls.append(updated_after)
         listed = [
@@ -30,9 +30,10 @@ class FakeGateway:
             for tid, (text, stamp) in sorted(self.rows.items())
             if updated_after is None or stamp > updated_after
         ]
-        if on_progress:
-            on_progress(len(listed), len(listed))
-        return listed
+        for start in range(0, len(listed), 2):
+            if on_progress:
+                on_progress(min(start + 2, len(listed)), len(listed))
+            yield listed[start : start + 2]
 
 
 @pytest.fixture(autouse=True)

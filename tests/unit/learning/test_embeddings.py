@@ -181,6 +181,25 @@ def test_project_scope_is_the_one_iterations_always_used() -> None:
     assert project_scope("http://127.0.0.1:8080/", 7) == "http://127.0.0.1:8080|project-7"
 
 
+def test_a_pool_larger_than_the_memo_limit_is_scored_without_embedding_again(tmp_path, monkeypatch) -> None:
+    """Rows of the memory-mapped cache stay in the memo whatever its limit (which bounds vectors held in memory):
+    at 1,000,000 tasks a limit of 400,000 made scoring embed 600,000 cached texts again."""
+    path = tmp_path / "cache.npz"
+    texts = [f"limit test sentence {i}" for i in range(6)]
+    embeddings.embed_tasks(path, range(6), texts)
+    embeddings.forget_encoders()
+    monkeypatch.setattr(embeddings, "_MEMO_LIMIT", 2)
+    try:
+        cached = embeddings.embed_tasks(path, range(6), texts)
+        assert isinstance(cached.store, np.memmap) and cached.n_cached == 6
+        encoder = embeddings.get_encoder()
+        vectors = encoder.encode(texts)  # what predict_proba asks for, chunk by chunk
+        assert encoder.n_computed == 0 and not encoder.loaded, "every vector came from the mapped cache"
+        np.testing.assert_array_equal(vectors, cached.vectors)
+    finally:
+        embeddings.forget_encoders()
+
+
 def test_a_path_that_is_no_folder_is_refused_as_an_encoder_in_one_line() -> None:
     with pytest.raises(ConfigError, match=r"^Could not load the sentence encoder '/no/such/encoder' offline: "):
         embeddings.Encoder("/no/such/encoder")

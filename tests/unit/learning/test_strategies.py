@@ -154,6 +154,25 @@ def test_diverse_order_covers_distinct_clusters_first() -> None:
     np.testing.assert_array_equal(order, diverse_order(info, features, batch_size=4, random_state=0))
 
 
+def test_diverse_order_asks_a_features_function_for_the_candidates_only() -> None:
+    """At 1,000,000 tasks the pool's features are ~0.5-1.5 GB: only the clustered candidates' are computed."""
+    features, _ = blobs([25, 25, 25, 25])
+    info = np.random.default_rng(2).random(100)
+    asked: list[np.ndarray] = []
+
+    def rows_features(rows: np.ndarray) -> np.ndarray:
+        asked.append(np.asarray(rows))
+        return features[rows]
+
+    order = diverse_order(info, rows_features, batch_size=4, candidates_factor=5, random_state=0)
+    np.testing.assert_array_equal(
+        order, diverse_order(info, features, batch_size=4, candidates_factor=5, random_state=0)
+    )
+    assert len(asked) == 1 and sorted(asked[0].tolist()) == sorted(ranking(info)[:20])
+    with pytest.raises(ConfigError, match=r"one row per task \(20 rows\)"):
+        diverse_order(info, lambda rows: features[:3], batch_size=4, candidates_factor=5)
+
+
 def test_diverse_order_keeps_non_candidates_by_informativeness() -> None:
     features, _ = blobs([30, 30])
     info = np.random.default_rng(3).random(60)
@@ -228,3 +247,22 @@ def test_order_to_scores() -> None:
     assert order_to_scores(np.array([], dtype=int), 0).shape == (0,)
     with pytest.raises(ConfigError, match=r"permutation of range\(3\)"):
         order_to_scores(np.array([0, 0, 1]), 3)
+
+
+@pytest.mark.parametrize("multi_label", [False, True])
+def test_measures_run_in_chunks_of_rows_with_the_same_values(
+    monkeypatch: pytest.MonkeyPatch, multi_label: bool
+) -> None:
+    """A 1,000,000-task pool's probabilities are measured a chunk of rows at a time (bounded temporaries)."""
+    from al_core.learning import strategies
+
+    rng = np.random.default_rng(0)
+    proba = rng.random((1000, 4)) if multi_label else rng.dirichlet(np.ones(4), size=1000)
+    whole = {fn: fn(proba, multi_label=multi_label) for fn in (margin, entropy, least_confidence)}
+    monkeypatch.setattr(strategies, "CHUNK_ROWS", 300)
+    for fn, expected in whole.items():
+        np.testing.assert_allclose(fn(proba, multi_label=multi_label), expected, rtol=0, atol=1e-15)
+    bad = proba.copy()
+    bad[700] = 0.9 if not multi_label else 1.5
+    with pytest.raises(ConfigError, match=r"row 700 sums to" if not multi_label else r"in \[0, 1\]"):
+        margin(bad, multi_label=multi_label)
