@@ -4,6 +4,7 @@ CLI output or error message; secrets files are git-ignored; the local Label Stud
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -21,16 +22,34 @@ from tests.conftest import create_small_sample_project
 WEBHOOK_SECRET = "wh-secret-do-not-leak-91c2"
 
 
+SQLITE_FILES = (".sqlite", ".sqlite-wal", ".sqlite-shm", ".sqlite-journal")
+
+
 def _grep(root: Path, needle: str) -> list[str]:
+    """The files under ``root`` holding ``needle``. SQLite databases are read through SQLite (their dump: the WAL
+    included), never as bytes: opening and closing a live database file outside SQLite drops this process's
+    POSIX locks on it, and another process then deletes the WAL the open connections here still write to."""
     hits = []
     for path in root.rglob("*"):
-        if path.is_file() and path.name != "credentials.json":  # the one place the local key is meant to be
-            try:
-                if needle.encode() in path.read_bytes():
+        if not path.is_file() or path.name == "credentials.json":  # the one place the local key is meant to be
+            continue
+        try:
+            if path.name.endswith(SQLITE_FILES):
+                if path.suffix == ".sqlite" and needle in _dump(path):
                     hits.append(str(path))
-            except OSError:
-                continue
+            elif needle.encode() in path.read_bytes():
+                hits.append(str(path))
+        except (OSError, sqlite3.Error):
+            continue
     return hits
+
+
+def _dump(path: Path) -> str:
+    connection = sqlite3.connect(path)
+    try:
+        return "\n".join(connection.iterdump())
+    finally:
+        connection.close()
 
 
 def test_secrets_appear_nowhere(label_studio, label_studio_server, gateway: Gateway) -> None:
