@@ -52,10 +52,13 @@ postgres:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	  else echo "The history tests need Debian's PostgreSQL server: sudo apt-get install postgresql"; exit 1; fi; fi
 
+# Two pytest workers (pytest-xdist), each with its own Label Studio: one server answers one request at a time, so
+# one worker leaves a core idle while it waits. A file's tests stay on one worker (its module fixtures run once).
+TEST_JOBS ?= 2
 test: install labelstudio browser postgres
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	@$(VENV)/bin/python -m pytest $(PYTEST_ARGS); rc=$$?; \
+	@$(VENV)/bin/python -m pytest -n $(TEST_JOBS) --dist loadfile $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
 
 # The long real-server runs (marker `scale`) that `make test` leaves out to stay within 20 minutes.

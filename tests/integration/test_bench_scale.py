@@ -1,4 +1,8 @@
-"""bench.scale end to end at a small size (its --pool option), against the session's real Label Studio."""
+"""bench.scale end to end at a small size (its --pool option), against the session's real Label Studio.
+
+Under `make test-scale` (marker ``scale``): it runs two iterations in processes of their own and imports,
+lists and exports through the real server (~1-2 min); the engine paths it drives are tested in `make test`
+(tests/unit/bench/test_bench_scale.py, the task-cache and iteration tests)."""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ import pytest
 
 from al_core.settings import Connection
 from bench import scale
+
+pytestmark = pytest.mark.scale
 
 
 def test_a_small_scale_run_imports_lists_and_iterates_cold_then_warm(
