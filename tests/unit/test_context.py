@@ -32,7 +32,7 @@ def test_scoring_gets_the_typed_part_of_the_settings() -> None:
 
 def test_defaults_live_in_the_settings_record() -> None:
     assert default_of("strategy") == strategies.DEFAULT_STRATEGY
-    assert default_of("model") == models.default_model()
+    assert default_of("model") == models.env_model(), "no model chosen: None (by classes), or AL_MODEL"
     assert default_of("upload_top") == IterationSettings().upload_top == 1000
     args = _parser().parse_args(["iterate", "--project", "1"])
     assert (args.strategy, args.upload_top, args.diversity, args.eval_size, args.keep_versions) == (
