@@ -21,7 +21,7 @@ from al_core import export
 from al_core import settings as app_settings
 from al_core.automation import registration
 from al_core.automation.registration import DEFAULT_EVERY
-from al_core.context import default_of
+from al_core.context import MODEL_BY_CLASSES, MODEL_RULE, default_of, model_choice, model_setting, model_text
 from al_core.errors import ALError, ConfigError
 from al_core.iteration import IterationSettings, run_iteration
 from al_core.labelstudio.gateway import Gateway
@@ -58,8 +58,8 @@ def _settings_args(p: argparse.ArgumentParser, *, defaults: bool) -> None:
     p.add_argument("--strategy", default=default("strategy"), choices=STRATEGIES)
     p.add_argument(
         "--model",
-        choices=sorted(MODELS),
-        help="default: $AL_MODEL, else minilm-logreg with the embedding extra installed, else tfidf-logreg",
+        choices=[MODEL_BY_CLASSES, *sorted(MODELS)],
+        help=f"default: $AL_MODEL, else {MODEL_BY_CLASSES}: {MODEL_RULE}",
     )
     top_help = "predictions for the K most wanted tasks; 0 = all"
     p.add_argument("--upload-top", type=int, default=default("upload_top"), help=top_help)
@@ -161,7 +161,7 @@ def _clients(args: argparse.Namespace) -> tuple[Gateway, History]:
 
 def _iterate(args: argparse.Namespace) -> int:
     gateway, history = _clients(args)
-    chosen = {"model": args.model} if args.model else {}  # else the settings' default (AL_MODEL, extras)
+    chosen = {"model": model_setting(args.model)} if args.model else {}  # else the default: AL_MODEL, else auto
     settings = IterationSettings(
         **chosen,
         strategy=args.strategy,
@@ -196,7 +196,7 @@ def _iterate(args: argparse.Namespace) -> int:
         out.update(
             project=result.project_id, status=result.status, message=result.message, cold_start=result.cold_start
         )
-        out.update(labeling_url=result.labeling_url)
+        out.update(labeling_url=result.labeling_url, model=result.model, model_by_classes=result.model_by_classes)
         out["warnings"] = result.warnings
         print(json.dumps(out))
     elif result.status == "skipped":  # exit 0: nothing to do is not an error
@@ -209,6 +209,8 @@ def _iterate(args: argparse.Namespace) -> int:
             f"model_version={result.model_version} labeled={result.n_labeled} unlabeled={result.n_unlabeled} "
             f"scored={result.n_scored} predictions={result.n_predictions}"
         )
+        if result.model_by_classes is not None:  # said once: the model (in the message) was chosen by this rule
+            print(f"model: {model_text(result.model, result.model_by_classes)}")
         print("timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items()))
     return 0
 
@@ -245,6 +247,8 @@ def _automation(args: argparse.Namespace) -> int:
     gateway, history = _clients(args)
     project = gateway.get_project(args.project)
     chosen = {name: getattr(args, name) for name in SETTINGS_FLAGS if getattr(args, name) is not None}
+    if "model" in chosen:  # auto is stored as no model (null): by the number of classes at every run
+        chosen["model"] = model_setting(chosen["model"])
     if args.every is not None or chosen:
         registration.update_settings(history, project, every=args.every, chosen=chosen)
     receiver = app_settings.webhook_url()
@@ -259,7 +263,8 @@ def _automation(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(out))
         return 0
-    shown = " ".join(f"{k}={v}" for k, v in now.settings.items()) or "(the defaults)"
+    shown = " ".join(f"{k}={model_choice(v) if k == 'model' else v}" for k, v in now.settings.items())
+    shown = shown or "(the defaults)"
     print(f"Project {project.id}: an automatic iteration every {now.every} new annotations with {shown}")
     print(f"Webhook to {receiver}: {'registered' if now.webhooks else 'not registered (--register)'}")
     return 0

@@ -6,9 +6,9 @@ failure is recorded as failed and leaves Label Studio's ``model_version`` unchan
 from exactly the labels (and tasks) of the last succeeded version is skipped right after the labels are read
 (``status="skipped"``, nothing uploaded, its running record deleted) unless forced: no phantom versions.
 
-This module owns the reading and writing: the project is read once, the history's earlier iterations
-once (``earlier.read_earlier``), and the model and the pool's predictions are saved here; ``learning.scoring`` only
-computes.
+This module owns the reading and writing: the project is read once (a model nobody chose is then chosen by its
+number of classes), the history's earlier iterations once (``earlier.read_earlier``), and the model and the pool's
+predictions are saved here; ``learning.scoring`` only computes.
 """
 
 from __future__ import annotations
@@ -22,15 +22,15 @@ import numpy as np
 
 from al_core import settings as app_settings
 from al_core.compute.engine import Engine, open_engine, scheduler_address
-from al_core.context import IterationSettings, RunContext
+from al_core.context import IterationSettings, RunContext, read_project, resolve_model
 from al_core.earlier import Earlier, eval_sample, read_earlier, unchanged_since
 from al_core.earlier import before as read_before
-from al_core.errors import ALError, AuthenticationFailed, LabelStudioError, NotFound
+from al_core.errors import ALError, LabelStudioError
 from al_core.labelstudio import labels
 from al_core.labelstudio.gateway import UNCERTAINTY_SAMPLING, Gateway
 from al_core.labelstudio.label_config import LabelSpec, parse_label_config, prediction_result
 from al_core.labelstudio.queue import EVAL_ORDER, QueuePlan, plan_queue
-from al_core.labelstudio.records import Project, Task
+from al_core.labelstudio.records import Task
 from al_core.labelstudio.task_cache import sync_tasks
 from al_core.labelstudio.task_data import refuse_unreadable, task_text
 from al_core.learning import embeddings, evaluation, models, scoring
@@ -52,7 +52,9 @@ class IterationResult:
 
     ``status`` is ``succeeded``, or ``skipped`` when nothing changed since the last succeeded version (then
     ``model_version`` and ``metrics`` are that version's and nothing was trained or uploaded). ``labeling_url``
-    opens the active-learning queue for annotators (None when nothing is queued).
+    opens the active-learning queue for annotators (None when nothing is queued). ``model`` is the model trained
+    (of a skipped run: the last version's), ``model_by_classes`` the number of classes it was chosen for when
+    nobody chose one (else None).
     """
 
     project_id: int
@@ -73,6 +75,8 @@ class IterationResult:
     consider_stopping: bool = False
     labeling_url: str | None = None
     warnings: list[str] = field(default_factory=list)  # what was left out, in sentences (also in counts)
+    model: str | None = None
+    model_by_classes: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -99,9 +103,9 @@ def run_iteration(
         IterationLocked: another iteration holds the project's run lock (nothing is recorded).
         ALError: the iteration failed; it is recorded as failed and the queue is unchanged.
     """
-    settings = settings or IterationSettings()
     history.check_server(gateway.url)  # one server's history only: its project ids are not another's
-    project = _read_project(gateway, project_id)
+    project = read_project(gateway, project_id)
+    settings = resolve_model(settings or IterationSettings(), project)  # recorded with the model it will train
     try:
         with history.run_lock(project_id, owner or settings.trigger) as lock:
 
@@ -113,17 +117,6 @@ def run_iteration(
             return _run_recorded(history, project_id, settings, on_progress, context)
     finally:
         release_free_memory()  # the pool's arrays are garbage now: give their pages back (long-lived servers)
-
-
-def _read_project(gateway: Gateway, project_id: int) -> Project | LabelStudioError:
-    """The project, read once per iteration. A wrong key or project raises here, before anything is recorded
-    for a project one cannot see; a failing server is returned, for the recorded run to fail with."""
-    try:
-        return gateway.get_project(project_id)
-    except (AuthenticationFailed, NotFound):
-        raise
-    except LabelStudioError as err:
-        return err
 
 
 def _run_recorded(
@@ -346,6 +339,8 @@ def _iterate(ctx: RunContext, name: Callable[[int], str]) -> IterationResult:
         consider_stopping=bool(scored.uncertainty.get("consider_stopping", False)),
         labeling_url=labeling_url,
         warnings=counts["warnings"],
+        model=ctx.settings.model,
+        model_by_classes=ctx.settings.model_by_classes,
     )
 
 
@@ -377,6 +372,8 @@ def _skipped(ctx: RunContext, data: PoolData, last: IterationRecord) -> Iteratio
         timings=dict(ctx.timer.timings),
         counts={},
         labeling_url=_labeling_url(ctx) if ctx.project.model_version else None,
+        model=last.settings.model,
+        model_by_classes=last.settings.model_by_classes,
     )
 
 

@@ -148,6 +148,7 @@ def find_label_issues(
     with timer.step("read", "Reading the labeled tasks from Label Studio"):
         project = gateway.get_project(project_id)
         spec = parse_label_config(project.label_config, settings.control)
+        settings = settings.for_classes(len(spec.labels))  # no version yet and no model chosen: as an iteration
         if spec.multiple:
             raise ConfigError(
                 f"Project {project_id} is multi-label (<Choices name={spec.control_name!r}> allows several): "

@@ -9,7 +9,15 @@
   prediction import of the pool).
 
     python -m bench.latency [--pool 20000] [--labeled 500] [--json OUT] [--example-sample 300]
-                            [--skip-example] [--skip-floor]
+                            [--skip-example] [--skip-floor] [--model NAME|auto] [--classes N]
+                            [--default-only [--rounds R] [--versus NAME|auto]]
+
+``--classes N`` keeps the sample's first N intents (in the config's order; N = 2 makes a two-class project).
+``--model auto`` is the engine's default (no model chosen: by the number of classes). ``--default-only`` runs
+only default iterations, each with the caches on disk cleared: ``R`` rounds of ``--model`` then ``--versus``,
+interleaved (A, B, A, B) so that the load of a shared machine falls on both alike; later rounds are forced (the
+labels did not change). The process's encoder memo stays, so only the first round embeds the pool (the same
+MiniLM vectors for every embedding model): the later rounds compare everything but the embedding.
 
 ``--skip-example`` / ``--skip-floor`` leave out the example's way / the REST floor, for load runs (e.g.
 100,000 tasks) where the legacy SDK's listing or the floor's single 100,000-prediction request would take
@@ -52,14 +60,15 @@ import httpx
 import psutil
 from threadpoolctl import threadpool_info
 
-from al_core.lab.sample import GoldAnnotator, sample_gold, sample_tasks
+from al_core.lab.sample import GoldAnnotator, sample_gold, sample_rows, sample_tasks
 from al_core.labelstudio.gateway import Gateway
-from al_core.labelstudio.label_config import TEMPLATES, parse_label_config, prediction_result
+from al_core.labelstudio.label_config import TEMPLATES, build_config, parse_label_config, prediction_result
 from al_core.learning import models
 
 log = logging.getLogger("bench.latency")
 MORE_LABELS = 20
 _REPEAT = re.compile(r" \(#\d+\)$")
+AUTO = "auto"  # --model / --versus: no model chosen, the engine's default by the number of classes
 
 
 class Timer:
@@ -135,12 +144,38 @@ def machine() -> dict[str, Any]:
 
 
 # -- setup -------------------------------------------------------------------------------------------------
-def build_project(gateway: Gateway, pool: int, labeled: int) -> tuple[int, dict[str, float]]:
-    """A project with ``pool`` sample texts; the first ``labeled`` (by id) annotated with their gold label."""
+def first_intents(classes: int | None) -> tuple[str, tuple[dict, ...]]:
+    """The label config and the task texts of a project with the sample's first ``classes`` intents (config
+    order), or all 15 (None). Raises ValueError for fewer than 2 or more than the sample has."""
+    intents = parse_label_config(TEMPLATES["intent"]).labels
+    if classes is None:
+        return TEMPLATES["intent"], tuple(sample_tasks())
+    if not 2 <= classes <= len(intents):
+        raise ValueError(f"--classes must be in [2, {len(intents)}]. Got {classes} instead.")
+    kept = set(intents[:classes])
+    texts = tuple({"data": {"text": text}} for text, label in sample_rows() if label in kept)
+    return build_config(intents[:classes], control_name="intent"), texts
+
+
+def repeated(tasks: tuple[dict, ...], n: int) -> list[dict]:
+    """``tasks`` repeated to ``n``, repeats marked `` (#k)`` so every text stays unique (as ``sample_tasks``)."""
+    out = []
+    for i in range(n):
+        text = tasks[i % len(tasks)]["data"]["text"]
+        out.append({"data": {"text": text if i < len(tasks) else f"{text} (#{i // len(tasks)})"}})
+    return out
+
+
+def build_project(
+    gateway: Gateway, pool: int, labeled: int, classes: int | None = None
+) -> tuple[int, dict[str, float]]:
+    """A project with ``pool`` sample texts (of the first ``classes`` intents; None: all); the first ``labeled``
+    (by id) annotated with their gold label."""
     timer, gold = Timer(), sample_gold()
+    config, texts = first_intents(classes)
     with timer("create_and_import"):
-        project = gateway.create_project(f"bench latency {pool}", TEMPLATES["intent"])
-        tasks = sample_tasks(repeat_to=pool)
+        project = gateway.create_project(f"bench latency {pool}", config)
+        tasks = repeated(texts, pool)
         gateway.import_tasks(project.id, (tasks[i : i + 5000] for i in range(0, len(tasks), 5000)))
     spec = parse_label_config(project.label_config)
     with timer("annotate"):
@@ -224,12 +259,12 @@ def rest_floor(gateway: Gateway, project_id: int) -> dict[str, Any]:
 
 
 # -- ours --------------------------------------------------------------------------------------------------
-def _iteration(gateway: Gateway, history: Any, project_id: int, settings: Any) -> dict[str, Any]:
+def _iteration(gateway: Gateway, history: Any, project_id: int, settings: Any, force: bool = False) -> dict[str, Any]:
     from al_core.iteration import run_iteration
 
     start = time.perf_counter()
     with PeakRss() as rss:
-        result = run_iteration(gateway, history, project_id, settings, owner="bench.latency")
+        result = run_iteration(gateway, history, project_id, settings, owner="bench.latency", force=force)
     wall = round(time.perf_counter() - start, 3)
     log.info(
         "  %s: %.2f s, %d predictions, peak RSS %.0f MB, steps %s",
@@ -243,6 +278,8 @@ def _iteration(gateway: Gateway, history: Any, project_id: int, settings: Any) -
         "n_unlabeled": result.n_unlabeled,
         "n_labeled": result.n_labeled,
         "accuracy": result.metrics.get("accuracy"),
+        "model": result.model,
+        "model_by_classes": result.model_by_classes,
     }
 
 
@@ -258,6 +295,13 @@ class OneRequestUploads(Gateway):
         return super().import_predictions(project_id, predictions, **{**kwargs, "chunk_size": max(len(predictions), 1)})
 
 
+def _base(model: str) -> dict[str, Any]:
+    """The settings of our iterations for ``--model``: the example notebook's model and plain margin by default,
+    as measured from the start (both ways do the same fitting work); an embedding model with the app's
+    configuration for it (margin + diversity); ``auto``: the engine's defaults, nothing chosen."""
+    return {} if model == AUTO else {"model": model, "diversity": models.uses_embeddings(model)}
+
+
 def ours(
     gateway: Gateway, project_id: int, what_if: Gateway | None = None, model: str = models.DEFAULT_MODEL
 ) -> dict[str, Any]:
@@ -268,10 +312,7 @@ def ours(
     from al_core.store.history import History
 
     history = History(db_url(), server=gateway.url)
-    # The example notebook's model and plain margin, as measured from the start: both ways do the same
-    # fitting work, and the app's default (sentence embeddings) is measured by bench.embedding_cache.
-    # With --model set to an embedding model, the app's configuration for it (margin + diversity) instead.
-    base = {"model": model, "diversity": models.uses_embeddings(model)}
+    base = _base(model)
     gc.collect()
     before = round(psutil.Process().memory_info().rss / 2**20, 1)
     with PeakRss() as rss:
@@ -291,6 +332,26 @@ def ours(
         log.info("what-if: every unlabeled task uploaded through %s", type(what_if).__name__)
         out["what_if_one_request"] = _iteration(what_if, history, project_id, IterationSettings(upload_top=0, **base))
     return out
+
+
+def default_rounds(gateway: Gateway, project_id: int, models_in_turn: list[str], rounds: int) -> dict[str, Any]:
+    """``rounds`` default iterations of each model of ``models_in_turn``, interleaved, the caches on disk (tasks and
+    sentence vectors) cleared before each (the encoder's memo in this process stays: only the first embeds):
+    ``{"rounds": [...], "by_model": {model: [wall_s, ...]}}``."""
+    from al_core.iteration import IterationSettings
+    from al_core.settings import cache_dir, db_url
+    from al_core.store.history import History
+
+    history = History(db_url(), server=gateway.url)
+    done: list[dict[str, Any]] = []
+    for r in range(rounds):
+        for model in models_in_turn:
+            shutil.rmtree(cache_dir(), ignore_errors=True)
+            log.info("round %d: a default iteration with --model %s (caches cleared)", r + 1, model)
+            it = _iteration(gateway, history, project_id, IterationSettings(**_base(model)), force=bool(done))
+            done.append({"round": r + 1, "asked": model, **it})
+    by_model = {m: [d["wall_s"] for d in done if d["asked"] == m] for m in models_in_turn}
+    return {"rounds": done, "by_model": by_model}
 
 
 # -- orchestration -----------------------------------------------------------------------------------------
@@ -356,8 +417,13 @@ def run(
     skip_example: bool = False,
     skip_floor: bool = False,
     model: str = models.DEFAULT_MODEL,
+    classes: int | None = None,
+    default_only: bool = False,
+    rounds: int = 1,
+    versus: str | None = None,
 ) -> dict[str, Any]:
-    """Run the whole benchmark and return the JSON result (see the module docstring)."""
+    """Run the whole benchmark and return the JSON result (see the module docstring); ``default_only``: the
+    project, then ``default_rounds`` only (``run_default_only``'s result)."""
     started, setup = time.perf_counter(), Timer()
     tmp = Path(tempfile.mkdtemp(prefix="al-bench-latency-"))
     os.environ["AL_DATA_DIR"] = str(tmp / "al-data")  # never the user's history
@@ -371,7 +437,18 @@ def run(
         flags = _server_flags(server)
         gateway = Gateway(url, key, timeout=120)
         log.info("Building a project: %d tasks, %d annotations", pool, labeled)
-        project_id, built = build_project(gateway, pool, labeled)
+        project_id, built = build_project(gateway, pool, labeled, classes)
+        if default_only:
+            in_turn = [model] if versus is None else [model, versus]
+            found = default_rounds(gateway, project_id, in_turn, rounds)
+            version = _version(url)
+            return {
+                "pool": pool, "labeled": labeled, "classes": classes, "default_only": True, **found,
+                "setup_s": {**setup.s, **built}, "label_studio": version, "server_flags": flags, "engine": engine,
+                "machine": {**at_start, "loadavg_end": [round(x, 2) for x in os.getloadavg()]},
+                "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                "total_s": round(time.perf_counter() - started, 1),
+            }  # fmt: skip
         # The example and the floor run first, while the project holds no predictions: ours then runs
         # with their ~20,000 extra predictions stored, which can only make ours slower.
         if skip_example:
@@ -401,6 +478,7 @@ def run(
     return {
         "pool": pool,
         "model": model,
+        "classes": classes,
         "labeled": labeled,
         "ours_s": full["wall_s"],
         "ours_steps": full["steps"],
@@ -430,8 +508,34 @@ def run(
     }
 
 
+def markdown_rounds(r: dict[str, Any]) -> str:
+    """A ``--default-only`` result as a markdown table: every round, then each model's mean and its ratio to the
+    first model's."""
+    lines = [
+        f"Pool {r['pool']:,} tasks ({r['classes'] or 'all 15'} classes), {r['labeled']} labeled; engine {r['engine']}; "
+        f"{r['date']}; load average {r['machine']['loadavg']} -> {r['machine']['loadavg_end']}.",
+        "",
+        "| round | --model | model trained | seconds | steps |",
+        "|---|---|---|---|---|",
+    ]
+    for d in r["rounds"]:
+        steps = ", ".join(f"{k} {v:.2f}" for k, v in d["steps"].items())
+        lines.append(f"| {d['round']} | {d['asked']} | {d.get('model')} | {d['wall_s']:.2f} | {steps} |")
+    # Only the first round embeds the pool (the memo stays): with several rounds, the means leave it out.
+    kept = [d for d in r["rounds"] if d["round"] > 1] or r["rounds"]
+    which = "rounds 2+" if kept is not r["rounds"] else "all rounds"
+    means = {m: sum(d["wall_s"] for d in kept if d["asked"] == m) / max(1, sum(d["asked"] == m for d in kept))
+             for m in r["by_model"]}  # fmt: skip
+    first = next(iter(means.values()))
+    lines += ["", f"| --model | mean seconds ({which}) | ratio to the first |", "|---|---|---|"]
+    lines += [f"| {m} | {mean:.2f} | {mean / first:.2f} |" for m, mean in means.items()]
+    return "\n".join(lines)
+
+
 def markdown(r: dict[str, Any]) -> str:
     """The result as a markdown table (what ``bench/README.md`` shows)."""
+    if r.get("default_only"):
+        return markdown_rounds(r)
     ex, fl, mine = r["example"], r["floor"], r["ours"]
 
     def row(name: str, seconds: float, note: str = "") -> str:
@@ -510,20 +614,36 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="leave out the REST floor (one bulk import of the whole pool); its keys are null",
     )
+    choices = [AUTO, *sorted(models.MODELS)]
     parser.add_argument(
         "--model",
         default=models.DEFAULT_MODEL,
-        choices=sorted(models.MODELS),
-        help="the model of our iterations (default: the example's TF-IDF; an embedding model adds diversity)",
+        choices=choices,
+        help="the model of our iterations (default: the example's TF-IDF; an embedding model adds diversity; "
+        "auto: the engine's default, by the number of classes)",
     )
+    parser.add_argument("--classes", type=int, help="keep the sample's first N intents (2: a two-class project)")
+    parser.add_argument(
+        "--default-only",
+        action="store_true",
+        help="only default iterations, caches cleared: --rounds of --model, --versus",
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="with --default-only: iterations per model")
+    parser.add_argument("--versus", choices=choices, help="with --default-only: a second model, interleaved")
     args = parser.parse_args(argv)
     if args.example_sample < 200 or args.labeled < 2 or args.pool <= args.labeled:
         parser.error("need --example-sample >= 200, --labeled >= 2 and --pool > --labeled")
+    if args.rounds < 1 or (args.rounds > 1 or args.versus) and not args.default_only:
+        parser.error("--rounds (>= 1) and --versus go with --default-only")
+    try:
+        first_intents(args.classes)
+    except ValueError as err:
+        parser.error(str(err))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would drown the steps
     result = run(
         args.pool, args.labeled, args.example_sample, args.keep, args.what_if, args.skip_example, args.skip_floor,
-        args.model,
+        args.model, args.classes, args.default_only, args.rounds, args.versus,
     )  # fmt: skip
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1), encoding="utf-8")

@@ -7,7 +7,16 @@ from types import MappingProxyType
 import streamlit as st
 
 from al_core.compute.engine import SCHEDULER_VARIABLE
-from al_core.context import default_of
+from al_core.context import (
+    MODEL_BY_CLASSES,
+    MODEL_RULE,
+    default_of,
+    model_choice,
+    model_choices,
+    model_label,
+    model_setting,
+    model_text,
+)
 from al_core.errors import ALError, IterationLocked, LabelConfigError
 from al_core.iteration import IterationResult, IterationSettings, run_iteration
 from al_core.labelstudio.gateway_payloads import SLOW_IMPORT_WARNING
@@ -59,19 +68,20 @@ def choose_control(project: Project, known: str | None = None) -> str | None:
 def settings_form(project: Project, eval_size_now: int, control: str | None) -> IterationSettings:
     left, right = st.columns(2)
     with left:
-        choices = models.available_models()
-        default_model = default_of("model")
+        choices = model_choices()
+        default_model = model_choice(default_of("model"))
         model = st.selectbox(
             "Model (text representation + classifier)",
             choices,
             index=choices.index(default_model) if default_model in choices else 0,
+            format_func=model_label,
             key=state.W_MODEL,
         )
-        st.caption(models.MODELS[model].description)
+        st.caption(f"Chosen {MODEL_RULE}." if model == MODEL_BY_CLASSES else models.MODELS[model].description)
         missing = embeddings.unavailable_reason()
         if missing:
             st.caption(f"Sentence-embedding models are not offered: {missing}")
-        elif models.uses_embeddings(model):
+        elif model == MODEL_BY_CLASSES or models.uses_embeddings(model):
             st.caption(
                 "The first iteration embeds every task (minutes for tens of thousands); later ones only new or changed tasks."
             )
@@ -120,7 +130,7 @@ def settings_form(project: Project, eval_size_now: int, control: str | None) -> 
             help="Embed and score the pool in chunks on this Dask cluster (its workers need this app's environment).",
         )
     return IterationSettings(
-        model=model,
+        model=model_setting(model),
         strategy=strategy,
         diversity=diversity,
         eval_size=int(eval_size) if eval_size is not None else None,
@@ -194,6 +204,8 @@ def show_result(result: IterationResult, server: str) -> None:
         return
     st.subheader(f"Result of {result.model_version}")
     (st.info if result.cold_start else st.success)(result.message)
+    if result.model_by_classes is not None:  # said once: nobody chose the model, the number of classes did
+        st.caption(f"Model: {md(model_text(result.model, result.model_by_classes))}, chosen {MODEL_RULE}.")
     for warning in once_per_server(result, server):
         st.warning(warning, icon=":material/warning:")
     if result.consider_stopping:
@@ -247,6 +259,7 @@ def history_table(iterations: list[IterationRecord]) -> None:
             "version": it.model_version,
             "status": it.status,
             "trigger": it.trigger,
+            "model": model_text(it.settings.model, it.settings.model_by_classes) if it.settings.model else "",
             "labels": it.n_labeled,
             "accuracy": it.metrics.accuracy,
             "accuracy 95% interval": version_summary.interval_text(it.metrics.accuracy_ci),

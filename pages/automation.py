@@ -14,11 +14,19 @@ import streamlit as st
 from al_core import settings
 from al_core.automation import registration as automation
 from al_core.automation.receiver import MAX_WAIT_SECONDS, QUIET_SECONDS
-from al_core.context import default_of
+from al_core.context import (
+    MODEL_BY_CLASSES,
+    MODEL_RULE,
+    default_of,
+    model_choice,
+    model_choices,
+    model_label,
+    model_setting,
+)
 from al_core.errors import ALError
 from al_core.labelstudio.label_config import choices_controls
 from al_core.labelstudio.records import Project
-from al_core.learning import evaluation, models, strategies
+from al_core.learning import evaluation, strategies
 from al_core.store.history import History
 from ui import activity, services
 from ui.common import md, need_connection, need_project
@@ -50,11 +58,17 @@ def settings_form(history: History, project: Project, current: automation.Automa
     stored = current.settings
     with st.form("automation_settings"):
         every = st.number_input("Iterate after every N new annotations", 1, 10_000, current.every, key=W_EVERY)
-        names = models.available_models()
-        chosen_model = stored.get("model", default_of("model"))
+        names = model_choices()
+        chosen_model = model_choice(stored["model"] if "model" in stored else default_of("model"))
         model = st.selectbox(
-            "Model", names, index=names.index(chosen_model) if chosen_model in names else 0, key=W_MODEL
+            "Model",
+            names,
+            index=names.index(chosen_model) if chosen_model in names else 0,
+            format_func=model_label,
+            key=W_MODEL,
         )
+        if model == MODEL_BY_CLASSES:
+            st.caption(f"Each automatic run chooses its model {MODEL_RULE}.")
         chosen_strategy = stored.get("strategy", default_of("strategy"))
         strategy = st.selectbox(
             "Query strategy",
@@ -72,7 +86,7 @@ def settings_form(history: History, project: Project, current: automation.Automa
             int(stored.get("upload_top", default_of("upload_top"))),
             key=W_TOP,
         )
-        chosen = {"model": model, "strategy": strategy, "diversity": diversity, "upload_top": int(top)}
+        chosen = {"model": model_setting(model), "strategy": strategy, "diversity": diversity, "upload_top": int(top)}
         if not eval_size_now:  # the first iteration draws the set: an automatic one uses this size
             size = stored.get("eval_size")
             size = evaluation.default_eval_size(project.task_number) if size is None else int(size)

@@ -113,7 +113,8 @@ def settings(data: lab.LabData) -> tuple[dict, lab.RunPlan]:
     )  # fmt: skip
     cols = st.columns(4)
     choices = models.available_models()
-    default = choices.index(models.default_model()) if models.default_model() in choices else 0
+    preferred = models.default_model(len(data.classes))  # as an iteration given no model: by the number of classes
+    default = choices.index(preferred) if preferred in choices else 0
     model = cols[0].selectbox("Model", choices, index=default, key=state.W_LAB_MODEL)
     budget = cols[1].number_input("Budget (labels)", 2, 100_000, 200, step=20, key=state.W_LAB_BUDGET)
     batch = cols[2].number_input("Batch (labels per round)", 1, 1000, 20, step=5, key=state.W_LAB_BATCH)

@@ -3,7 +3,8 @@
 
 Everything the Active learning page offers (``IterationSettings``: model, strategy, diversity, predictions to
 upload, evaluation-set size, the ``<Choices>`` to learn, versions kept) can be stored for automatic runs: by the
-Automation page or ``python -m al_core automation``. Settings and counters belong to one project of one Label
+Automation page or ``python -m al_core automation``. A stored ``"model": null`` (``auto``) lets each run choose the
+model by the number of classes, as an iteration given no model does; a stored name is that model. Settings and counters belong to one project of one Label
 Studio server (the history's); the webhook carries that server in a header, so a receiver serving another
 server refuses its calls instead of counting them for a project of the same id.
 """
@@ -25,7 +26,9 @@ from al_core.validation import check_int
 DEFAULT_EVERY = 10  # an automatic iteration after this many new annotations, until a project chooses its own
 SECRET_HEADER = "X-AL-Secret"  # the header carrying the shared secret of Label Studio's webhook calls
 SERVER_HEADER = "X-AL-Server"  # the header naming the Label Studio server the webhook was registered on
-STORED = tuple(f.name for f in fields(IterationSettings) if f.name not in {"trigger", "model_params", "random_state"})
+# What automatic runs can be told (``model_by_classes`` is not a choice: each run records why its model was chosen).
+_NOT_STORED = {"trigger", "model_params", "random_state", "model_by_classes"}
+STORED = tuple(f.name for f in fields(IterationSettings) if f.name not in _NOT_STORED)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,9 @@ def iteration_payload(it: IterationRecord, vs_previous: str | None = None) -> di
     """One iteration in ``status --json``: ``n_labeled`` is null while a running iteration has not read its
     labels; ``metrics`` is ``{}`` for a running, failed or cold-start one (``accuracy_ci`` is ``[low, high]``, the
     95% interval; the per-task ``eval_outcomes`` are left out); ``step`` is the running step; ``vs_previous`` is
-    McNemar's paired test against the previous measured version (``better (p = 0.01, 40 tasks)``), or null."""
+    McNemar's paired test against the previous measured version (``better (p = 0.01, 40 tasks)``), or null;
+    ``model`` is the model it trained and ``model_by_classes`` the number of classes it was chosen for when
+    nobody chose one (null: chosen)."""
     metrics = {k: v for k, v in it.metrics.to_json().items() if k != "eval_outcomes"}
     return {
         "model_version": it.model_version,
@@ -39,6 +41,8 @@ def iteration_payload(it: IterationRecord, vs_previous: str | None = None) -> di
         "step": it.step,
         "state": it.state_text(),
         "control": it.settings.control,
+        "model": it.settings.model,
+        "model_by_classes": it.settings.model_by_classes,
     }
 
 
@@ -122,7 +126,9 @@ def status_lines(payload: dict[str, Any]) -> list[str]:
         labeled = "-" if it["n_labeled"] is None else it["n_labeled"]
         note = it["state"] if it["status"] == "running" else it["error"] or ""
         versus = f" vs previous: {it['vs_previous']}" if it.get("vs_previous") else ""
-        learned = f" control={it['control']}" if it["control"] else ""
+        learned = (f" model={it['model']}" if it.get("model") else "") + (
+            f" control={it['control']}" if it["control"] else ""
+        )
         lines.append(
             f"  {it['model_version']:<22} {it['status']:<10} labeled={labeled:<6} {accuracy_text(it)}{versus}"
             f"{learned} {note}"

@@ -149,6 +149,7 @@ class StoredSettings(_Stored):
     """The ``IterationSettings`` an iteration ran with (see ``al_core.iteration``); None when not stored."""
 
     model: str | None = None
+    model_by_classes: int | None = None  # the classes the model was chosen for when nobody chose one
     model_params: Mapping[str, Any] = field(default_factory=dict)
     strategy: str | None = None
     diversity: bool | None = None

@@ -222,6 +222,17 @@ def test_embedding_models_are_the_default_when_installed(make_app: MakeApp) -> N
     assert [r["strategy"] for r in table(at)] == ["random", "margin+diversity"]
 
 
+def test_with_two_classes_the_lab_starts_from_the_two_class_default(
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As an iteration given no model: TF-IDF+MiniLM up to two classes (issue #16)."""
+    monkeypatch.delenv("AL_MODEL", raising=False)
+    at = open_lab(make_app)
+    at.file_uploader(key=state.W_LAB_UPLOAD).set_value(("two.csv", csv_bytes(subset(20, 2)), "text/csv")).run()
+    assert not at.exception, texts(at.exception)
+    assert at.selectbox(key=state.W_LAB_MODEL).value == "tfidf+minilm-logreg"
+
+
 def test_without_the_extra_the_tfidf_models_work(make_app: MakeApp, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "sentence_transformers", None)  # what `import` sees when not installed
     at = open_lab(make_app)

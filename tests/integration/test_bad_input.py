@@ -38,14 +38,19 @@ def _raw_result(spec, label: str) -> list[dict]:
     ]
 
 
-def test_a_project_with_no_unlabeled_tasks(gateway: Gateway, unique_title: str) -> None:
+def test_a_project_with_no_unlabeled_tasks(gateway: Gateway, unique_title: str, monkeypatch) -> None:
+    monkeypatch.delenv("AL_MODEL", raising=False)  # no model chosen: the default for two classes
     project, ids = _project(gateway, unique_title, POS + NEG)
     for text in POS:
         _label(gateway, project, ids, text, "pos")
     for text in NEG:
         _label(gateway, project, ids, text, "neg")
-    result = run_iteration(gateway, History(db_url(), server=gateway.url), project.id, IterationSettings(eval_size=2))
+    history = History(db_url(), server=gateway.url)
+    result = run_iteration(gateway, history, project.id, IterationSettings(eval_size=2))
     assert result.status == "succeeded" and result.n_unlabeled == 0 and result.n_predictions == 0
+    assert (result.model, result.model_by_classes) == ("tfidf+minilm-logreg", 2), "two classes, none chosen"
+    recorded = history.iterations(project.id)[-1].settings
+    assert (recorded.model, recorded.model_by_classes) == ("tfidf+minilm-logreg", 2), "recorded as trained"
     assert result.message.endswith(
         "Nothing was queued: every task is labeled, so nothing is left to queue; import more tasks to continue."
     )

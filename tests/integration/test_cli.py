@@ -28,7 +28,8 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
     )
 
 
-def test_iterate_and_status_json(label_studio, gateway: Gateway) -> None:
+def test_iterate_and_status_json(label_studio, gateway: Gateway, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AL_MODEL", raising=False)  # no model chosen: the default for the sample's 15 intents
     project = create_small_sample_project(gateway, "cli test")
     GoldAnnotator(gateway, project.id, sample_gold().get).label(30)
     conn = ["--url", label_studio.url, "--api-key", label_studio.api_key]
@@ -37,6 +38,7 @@ def test_iterate_and_status_json(label_studio, gateway: Gateway) -> None:
     out = json.loads(done.stdout)
     assert {"model_version", "n_labeled", "n_unlabeled", "n_scored", "n_predictions", "metrics", "timings"} <= set(out)
     assert out["model_version"].startswith("al-0001-n")
+    assert (out["model"], out["model_by_classes"]) == ("minilm-logreg", 15), "many classes, none chosen: MiniLM"
     assert out["n_scored"] == out["n_unlabeled"] == project.task_number - 30
     assert gateway.get_project(project.id).model_version == out["model_version"]
     low, high = out["metrics"]["accuracy_ci"]  # the 95% interval beside the accuracy and its n (issue #15)
@@ -50,6 +52,7 @@ def test_iterate_and_status_json(label_studio, gateway: Gateway) -> None:
     it = payload["iterations"][0]
     assert {"model_version", "status", "n_labeled", "metrics", "error"} <= set(it)
     assert it["status"] == "succeeded" and it["n_labeled"] == out["n_labeled"]
+    assert (it["model"], it["model_by_classes"]) == ("minilm-logreg", 15), "the history records the model used"
     assert it["metrics"]["accuracy_ci"] == pytest.approx([low, high])
     assert "every" in payload["automation"]
 
@@ -110,6 +113,7 @@ def test_two_choices_the_cli_learns_the_one_named_and_status_and_automation_show
     predictions = gateway.list_predictions(two_choices_project, out["model_version"])
     assert {r["from_name"] for p in predictions for r in p.result} == {"subtopic"}, "subtopic is what it learned"
     assert set(out["metrics"]["labels"]) == {"refund", "fee", "limit"}
+    assert (out["model"], out["model_by_classes"]) == ("tfidf-logreg", None), "--model overrides the class rule"
 
     status = json.loads(_cli("status", *conn, "--project", pid, "--json").stdout)
     refused_run, learned = status["iterations"]  # the refused run is recorded as failed, with its reason
@@ -131,6 +135,9 @@ def test_two_choices_the_cli_learns_the_one_named_and_status_and_automation_show
     status = json.loads(_cli("status", *conn, "--project", pid, "--json").stdout)
     assert status["automation"]["control"] == "topic" and status["automation"]["every"] == 4
     assert "control=topic" in _cli("status", *conn, "--project", pid).stdout
+    auto = _cli("automation", *conn, "--project", pid, "--model", "auto")  # stored as no model: by classes
+    assert auto.returncode == 0 and "model=auto" in auto.stdout, auto.stderr
+    assert History(db_url(), server=label_studio.url).automation(two_choices_project).settings["model"] is None
 
 
 def test_every_setting_of_the_active_learning_page_is_an_iterate_flag_and_can_be_stored() -> None:

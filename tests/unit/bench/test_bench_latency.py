@@ -86,3 +86,50 @@ def test_peak_rss_of_a_process_tree_counts_this_process() -> None:
     with latency.PeakRss(os.getpid(), tree=True) as rss:
         pass
     assert rss.peak_mb > 10
+
+
+def test_classes_keeps_the_first_intents_of_the_sample() -> None:
+    from al_core.lab.sample import sample_rows
+    from al_core.labelstudio.label_config import parse_label_config
+
+    config, tasks = latency.first_intents(2)
+    spec = parse_label_config(config)
+    assert spec.labels == ("balance", "bill_balance"), "the first two of the sample's config"
+    gold = dict(sample_rows())
+    assert len(spec.labels) == 2 and {gold[t["data"]["text"]] for t in tasks} == set(spec.labels)
+    assert len(tasks) == sum(1 for _, label in sample_rows() if label in spec.labels) == 300
+    pool = latency.repeated(tasks, 700)
+    texts = [t["data"]["text"] for t in pool]
+    assert len(set(texts)) == 700 and texts[300] == f"{texts[0]} (#1)" and texts[699] == f"{texts[99]} (#2)"
+    assert latency.first_intents(None)[1][0] == latency.sample_tasks()[0]
+    with pytest.raises(ValueError, match=r"--classes must be in \[2, 15\]\. Got 1 instead\."):
+        latency.first_intents(1)
+
+
+def test_default_only_flags_are_checked(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv, message in (
+        (["--versus", "minilm-logreg"], "--rounds (>= 1) and --versus go with --default-only"),
+        (["--default-only", "--rounds", "0"], "--rounds (>= 1) and --versus go with --default-only"),
+        (["--classes", "16"], "--classes must be in [2, 15]. Got 16 instead."),
+    ):
+        with pytest.raises(SystemExit):
+            latency.main(argv)
+        assert message in capsys.readouterr().err
+
+
+def test_markdown_of_default_rounds_gives_the_ratio_to_the_first_model() -> None:
+    def it(rnd: int, asked: str, model: str, wall: float) -> dict:
+        return {"round": rnd, "asked": asked, "model": model, "wall_s": wall, "steps": {"embed": wall - 1}}
+
+    r = {
+        "pool": 20000, "classes": 2, "labeled": 500, "engine": "abc1234", "date": "2026-11-29T20:00:00+00:00",
+        "machine": {"loadavg": [3.0, 3.0, 3.0], "loadavg_end": [4.0, 3.0, 3.0]}, "default_only": True,
+        "rounds": [it(1, "auto", "tfidf+minilm-logreg", 110.0), it(1, "minilm-logreg", "minilm-logreg", 100.0),
+                   it(2, "auto", "tfidf+minilm-logreg", 130.0), it(2, "minilm-logreg", "minilm-logreg", 100.0)],
+        "by_model": {"auto": [110.0, 130.0], "minilm-logreg": [100.0, 100.0]},
+    }  # fmt: skip
+    md = latency.markdown(r)
+    assert "Pool 20,000 tasks (2 classes), 500 labeled" in md
+    assert "| 2 | auto | tfidf+minilm-logreg | 130.00 | embed 129.00 |" in md
+    assert "| --model | mean seconds (rounds 2+) | ratio to the first |" in md, "round 1 alone embeds the pool"
+    assert "| auto | 130.00 | 1.00 |" in md and "| minilm-logreg | 100.00 | 0.77 |" in md

@@ -231,3 +231,32 @@ def test_labels_from_proba_is_the_one_decision_rule() -> None:
     assert labels_from_proba(proba, ("a", "b", "c"), False) == ["b", "b"]
     assert labels_from_proba(proba, ("a", "b", "c"), True) == [("b", "c"), ("b",)]  # at least the top one
     assert labels_from_proba(np.zeros((0, 3)), ("a", "b", "c"), True) == []
+
+
+# -- the model nobody chose: by the number of classes (bench/README.md, issue #16) -------------------------------
+def test_the_default_model_follows_the_number_of_classes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from al_core.learning import embeddings, models
+
+    monkeypatch.delenv("AL_MODEL", raising=False)
+    monkeypatch.setattr(embeddings, "unavailable_reason", lambda: None)
+    assert [models.model_for_classes(n) for n in (1, 2, 3, 15)] == [
+        "tfidf+minilm-logreg",
+        "tfidf+minilm-logreg",
+        "minilm-logreg",
+        "minilm-logreg",
+    ]
+    assert models.model_for_classes(None) == "minilm-logreg", "classes not known yet: the many-class default"
+    assert models.env_model() is None and models.default_model(2) == "tfidf+minilm-logreg"
+    monkeypatch.setenv("AL_MODEL", "tfidf-svm")
+    assert models.env_model() == "tfidf-svm" and models.default_model(2) == "tfidf-svm", "AL_MODEL is a choice"
+    monkeypatch.setenv("AL_MODEL", "bert")
+    with pytest.raises(ConfigError, match=r"The 'model' parameter must be one of .* Got 'bert' instead\."):
+        models.default_model(2)
+
+
+def test_without_the_embedding_extra_the_default_is_tfidf_whatever_the_classes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from al_core.learning import embeddings, models
+
+    monkeypatch.delenv("AL_MODEL", raising=False)
+    monkeypatch.setattr(embeddings, "unavailable_reason", lambda: "Sentence embeddings are not installed.")
+    assert {models.model_for_classes(n) for n in (None, 2, 15)} == {DEFAULT_MODEL}

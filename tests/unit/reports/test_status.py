@@ -161,11 +161,13 @@ def test_status_names_the_choices_and_the_one_each_run_and_the_automation_learn(
     history: History, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     gateway = FakeGateway(TWO_CHOICES)
-    ran = history.start_iteration(3, 12, {"strategy": "margin", "control": "subtopic"}, "cli")
+    ran_settings = {"strategy": "margin", "control": "subtopic", "model": "minilm-logreg", "model_by_classes": 3}
+    ran = history.start_iteration(3, 12, ran_settings, "cli")
     history.finish_iteration(ran.id, status="succeeded", counts={"n_labeled": 12})
     payload = status_payload(gateway, history, 3)  # type: ignore[arg-type]
     assert payload["controls"] == ["topic", "subtopic"]
     assert payload["iterations"][0]["control"] == "subtopic" and payload["automation"]["control"] is None
+    assert (payload["iterations"][0]["model"], payload["iterations"][0]["model_by_classes"]) == ("minilm-logreg", 3)
     history.save_automation(3, every=5, settings={"control": "topic"})
     payload = status_payload(gateway, history, 3)  # type: ignore[arg-type]
     assert payload["automation"]["control"] == "topic" and payload["automation"]["settings"] == {"control": "topic"}
@@ -177,7 +179,7 @@ def test_status_names_the_choices_and_the_one_each_run_and_the_automation_learn(
     out = capsys.readouterr().out
     assert "<Choices> over text: topic, subtopic (iterate --control NAME chooses one)" in out
     assert "Automation: every=5 counted_since_last_version=0 last_trigger=None control=topic" in out
-    assert f"{ran.model_version:<22} succeeded  labeled=12     accuracy=- control=subtopic" in out
+    assert f"{ran.model_version:<22} succeeded  labeled=12     accuracy=- model=minilm-logreg control=subtopic" in out
 
 
 def test_status_refuses_a_history_of_another_server(history: History) -> None:
