@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import os
 import sys
 import textwrap
 from collections import deque
@@ -317,3 +318,43 @@ def test_the_integration_only_modules_exist_and_name_their_tests():
         assert module in modules, f"{module} is gone: drop it from INTEGRATION_ONLY"
         assert reason and (REPO / test_file).is_file(), f"{module}: {test_file} is missing"
         assert not mirrored_test(module).is_file(), f"{module} has unit tests now: drop it from INTEGRATION_ONLY"
+
+
+CONFLICT_MARKERS = ("<<<<<<< ", ">>>>>>> ")  # git's; a lone "=======" is also Markdown's heading underline
+TEXT_SUFFIXES = {".py", ".md", ".toml", ".txt", ".cfg", ".ini", ".yaml", ".yml", ".json", ".sh", ".css"}
+SKIPPED_DIRS = {".git", ".venv", ".venv-labelstudio", ".data", "node_modules", "__pycache__", "results"}
+
+
+def _project_text_files(root: Path):
+    """The project's text files under ``root``, never entering the skipped directories (a virtual environment
+    holds tens of thousands of files)."""
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not d.startswith(".venv"))
+        for name in sorted(files):
+            path = Path(folder) / name
+            if path.suffix in TEXT_SUFFIXES or name in {"Makefile", "run"}:
+                yield path
+
+
+def test_no_file_keeps_a_merge_conflict_marker():
+    """A merge once committed README.md with both sides of a conflict; every text file of the project is checked."""
+    found = [
+        f"{path.relative_to(REPO)}:{number}"
+        for path in _project_text_files(REPO)
+        for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1)
+        if line.startswith(CONFLICT_MARKERS)
+    ]
+    assert not found, f"merge conflict markers left in: {found}"
+
+
+def test_the_marker_check_finds_a_conflict(tmp_path):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "notes.md").write_text("a\n<<<<<<< HEAD\nb\n=======\nc\n>>>>>>> other\n")
+    (tmp_path / ".venv").mkdir()
+    (tmp_path / ".venv" / "x.py").write_text("<<<<<<< HEAD\n")
+    files = list(_project_text_files(tmp_path))
+    assert [p.name for p in files] == ["notes.md"]
+    assert [line for line in files[0].read_text().splitlines() if line.startswith(CONFLICT_MARKERS)] == [
+        "<<<<<<< HEAD",
+        ">>>>>>> other",
+    ]
