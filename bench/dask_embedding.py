@@ -14,6 +14,7 @@ to read on a shared machine: the load average is printed with them.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -107,16 +108,16 @@ def separate_processes(n_workers: int, n: int) -> dict[str, Any]:
                 **quiet,
             )
         )
-        deadline = time.monotonic() + 600
-        while True:  # the scheduler takes a few seconds to listen
-            try:
-                engine = DaskEngine.connect(address)
-                break
-            except ComputeError:  # not listening yet
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(2)
-        with engine:
+        with contextlib.ExitStack() as stack:
+            deadline = time.monotonic() + 600
+            while True:  # the scheduler takes a few seconds to listen (connect raises when it is entered)
+                try:
+                    engine = stack.enter_context(DaskEngine.connect(address))
+                    break
+                except ComputeError:  # not listening yet, or no worker yet
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(2)
             engine.client.wait_for_workers(n_workers, timeout=600)
             start = time.perf_counter()
             engine.client.run(chunks.embed_chunk, embeddings.DEFAULT_ENCODER, ["warm up"])
