@@ -79,6 +79,13 @@ def pick_version(done: list[IterationRecord], labels: dict[str, str]) -> None:
     )
 
 
+def _no_arrow_if_unchanged(delta: str | None, delta_color: str = "normal") -> dict[str, str]:
+    """A shown change of zero ("+0", "+0.00", "-0.00") in grey without an arrow; Streamlit draws any delta with
+    an arrow, and a zero as an up arrow (red with ``inverse``)."""
+    unchanged = delta is not None and not delta.strip("+-0.,")
+    return {"delta_color": "off", "delta_arrow": "off"} if unchanged else {"delta_color": delta_color}
+
+
 def headline(records: list[IterationRecord]) -> None:
     s = version_summary.summary(records)
     if s["last_failed"]:
@@ -118,10 +125,13 @@ def headline(records: list[IterationRecord]) -> None:
         f"95% interval {version_summary.interval_text(s['macro_f1_ci']) or 'n/a'}.{since}{paired}",
         border=True,
     )
+    labels_delta = None if s["n_labeled_delta"] is None else f"{s['n_labeled_delta']:+,}"
+    entropy_delta = None if s["entropy_delta"] is None else f"{s['entropy_delta']:+.2f}"
     cols[2].metric(
         "Training labels",
         "n/a" if s["n_labeled"] is None else f"{s['n_labeled']:,}",
-        None if s["n_labeled_delta"] is None else f"{s['n_labeled_delta']:+,}",
+        labels_delta,
+        **_no_arrow_if_unchanged(labels_delta),
         chart_data=history["n_labeled"] or None,
         help="Labels the latest version was trained on (the evaluation set is never trained on).",
         border=True,
@@ -129,8 +139,8 @@ def headline(records: list[IterationRecord]) -> None:
     cols[3].metric(
         "Mean entropy",
         "n/a" if ent is None else f"{ent:.2f}",
-        None if s["entropy_delta"] is None else f"{s['entropy_delta']:+.2f}",
-        delta_color="inverse",  # less uncertainty is good news
+        entropy_delta,
+        **_no_arrow_if_unchanged(entropy_delta, delta_color="inverse"),  # less uncertainty is good news
         chart_data=history["mean_entropy"] or None,
         help="How unsure the model is about the unlabeled tasks on average (0 = sure, 1 = no idea).",
         border=True,

@@ -293,6 +293,20 @@ def test_a_difference_within_noise_is_not_drawn_as_progress(
     assert "within noise (1 fixed, 1 broken on the same 40 evaluation tasks" in " ".join(texts(at.info))
 
 
+def test_an_unchanged_label_count_and_entropy_have_no_arrow(
+    make_app: MakeApp, project_id: int, label_studio_up: Callable[..., None]
+) -> None:
+    """A forced re-run on the same labels: "+0" and "+0.00" in grey, not an up arrow (red for the entropy)."""
+    history = History(settings.db_url(), server=FAKE.url)
+    add_version(history, project_id, 60, accuracy=0.7, entropy=0.63)
+    add_version(history, project_id, 60, accuracy=0.7, entropy=0.631)
+    label_studio_up(project_id)
+    at = open_progress(make_app, project_id)
+    for label, delta in (("Training labels", "+0"), ("Mean entropy", "+0.00")):
+        shown = metric(at, label)
+        assert (shown.delta, shown.proto.color, shown.proto.direction) == (delta, Metric.GRAY, Metric.NONE), label
+
+
 # -- the chosen version and the URL ---------------------------------------------------------------------
 def test_a_deep_link_opens_that_version_and_the_choice_goes_to_the_url(
     make_app: MakeApp, project_id: int, label_studio_up: Callable[..., None]
