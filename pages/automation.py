@@ -59,7 +59,7 @@ def settings_form(history: History, project: Project, current: automation.Automa
     with st.form("automation_settings"):
         every = st.number_input("Iterate after every N new annotations", 1, 10_000, current.every, key=W_EVERY)
         names = model_choices()
-        chosen_model = model_choice(stored["model"] if "model" in stored else default_of("model"))
+        chosen_model = model_choice(stored.get("model", default_of("model")))  # a stored null: auto
         model = st.selectbox(
             "Model",
             names,
